@@ -1,0 +1,108 @@
+/*
+ * cli/main.c - the v6mon tool: global options and the command table.
+ *
+ * v6mon [--version] [--help] <command> [<args>]
+ * Every command is one file (cli/cmd_<name>.c) and one row below; its help
+ * text is docs/commands/<name>.md, embedded at build time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <v6mon/version.h>
+
+#include "cli.h"
+
+int cmd_traffic(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct cli_command commands[] = {
+    {"traffic", "IPv4/IPv6 traffic share per segment from captures or live (I2, I3)", cmd_traffic},
+    {"synth", "write synthetic captures with known truth (tests, demos, benchmarks)", cmd_synth},
+    {"help", "show help for a command", cmd_help},
+    {"version", "print the version", cmd_version},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "usage: v6mon [--version] [--help] <command> [<args>]\n\n"
+                 "v6mon measures how far IPv6 has come: traffic share, users, sites,\n"
+                 "apps, performance parity and security, against the targets of the\n"
+                 "Shanghai IPv6 action plan.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "   %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nSee 'v6mon help <command>' for one command.\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage("help", "too many arguments");
+    if (!find_command(argv[1])) {
+        cli_error("'%s' is not a v6mon command. See 'v6mon --help'.", argv[1]);
+        return EXIT_ERROR;
+    }
+    if (cli_print_doc(argv[1]) != EXIT_OK) {
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            if (strcmp(commands[i].name, argv[1]) == 0)
+                printf("v6mon %s - %s\n", commands[i].name, commands[i].summary);
+    }
+    return EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return cli_usage("version", "too many arguments");
+    printf("v6mon %s\n", v6m_version());
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+        print_overview(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0)
+        return cmd_version(1, argv + 1);
+    if (first[0] == '-') {
+        cli_error("unknown option: %s", first);
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    const struct cli_command *cmd = find_command(first);
+    if (!cmd) {
+        cli_error("'%s' is not a v6mon command. See 'v6mon --help'.", first);
+        return EXIT_ERROR;
+    }
+    /* `v6mon CMD --help` is the command's page. */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (cli_is_help(argv[i]))
+            return cli_print_doc(cmd->name) == EXIT_OK ? EXIT_OK : EXIT_ERROR;
+    }
+    return cmd->run(argc - 1, argv + 1);
+}

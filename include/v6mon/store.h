@@ -1,0 +1,63 @@
+/*
+ * v6mon/store.h - where results are kept.
+ *
+ * A store is opened from a location string: a path (SQLite, the default),
+ * later "clickhouse://host:port/db". Backends implement a small table of
+ * callbacks (lib/store/store_impl.h); callers see only this API.
+ *
+ * Runs. Every stored result belongs to a run: what was measured (kind,
+ * inputs, time range), where (vantage label), with what (tool version,
+ * options). A run has a key; storing a run whose key already exists replaces
+ * that run's rows instead of adding to them, so re-running on the same input
+ * never double-counts. For traffic runs the key defaults to a digest of the
+ * inputs' bytes and the options that change the numbers (bucket width,
+ * segments file contents); --run-id overrides it.
+ *
+ * The SQLite schema is versioned (PRAGMA user_version) and migrated forward
+ * on open; docs/store.md documents it.
+ *
+ * Ownership: the store owns its connection; results passed in are read
+ * during the call only.
+ */
+#ifndef V6MON_STORE_H
+#define V6MON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <v6mon/error.h>
+#include <v6mon/traffic.h>
+
+typedef struct v6m_store v6m_store;
+
+/* Open (creating and migrating as needed). On failure *out is NULL and
+ * errbuf says why ("cannot open database 'x.db': ..."). */
+v6m_err v6m_store_open(const char *location, v6m_store **out, char *errbuf,
+                       size_t errlen);
+void v6m_store_close(v6m_store *st); /* NULL is a no-op */
+const char *v6m_store_errmsg(const v6m_store *st);
+
+/* Schema version the code writes, and the one found in the database. */
+int v6m_store_schema_version(void);
+int v6m_store_db_version(const v6m_store *st);
+
+struct v6m_run_info {
+    const char *kind;         /* "traffic" */
+    const char *run_key;      /* identity for replace-on-rerun; required */
+    const char *inputs;       /* human-readable list of inputs */
+    const char *vantage;      /* vantage point label ("" if none) */
+    const char *tool_version;
+    const char *options;      /* JSON text of options that matter */
+    uint64_t started_ns;      /* wall clock of the run */
+    uint64_t finished_ns;
+};
+
+/* Store a traffic run and its buckets, segment totals, drops and IPv6+
+ * counters in one transaction. *replaced tells whether a run with the same
+ * key was replaced. *run_id receives the row id. */
+v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
+                              const struct v6m_traffic_result *res,
+                              int64_t *run_id, bool *replaced);
+
+#endif
