@@ -1,0 +1,141 @@
+/*
+ * decode/decode_int.h - private interface between the decoder's layer files.
+ *
+ * The decoder is an explicit state machine (see decoder.c and
+ * docs/internals/decode.md). One decode call owns a `struct dctx`: the
+ * record being filled, a bounded cursor over the current layer and the
+ * `state` to run next. Every layer function reads its header through the
+ * cursor, fills the record and returns the next state; tunnels return to
+ * ST_ETH / ST_ETHERTYPE / ST_IPV4 / ST_IPV6 after dctx_enter_tunnel(),
+ * which enforces the depth cap.
+ *
+ * Invariants:
+ *  - d->c always lies inside the frame; d->rep_end is the end offset of
+ *    the current layer as claimed by enclosing headers (may exceed the
+ *    captured length: a snapped capture is not an error).
+ *  - pkt->inner is the deepest *complete* IP header; the first committed
+ *    header is copied to pkt->outer when a second one is committed
+ *    (and at the end when there is only one).
+ *  - A layer that stops decoding calls dctx_drop() (the first reason wins)
+ *    and returns ST_DONE.
+ */
+#ifndef V6M_DECODE_INT_H
+#define V6M_DECODE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <v6mon/decoder.h>
+#include <v6mon/packet.h>
+
+#include "util/cursor.h"
+
+enum dstate {
+    ST_LINK = 0,
+    ST_ETH,       /* an Ethernet header (outer, pseudowire, TEB, VXLAN...) */
+    ST_ETHERTYPE, /* dispatch on d->ethertype: VLAN, MPLS, PPPoE, IP ... */
+    ST_MPLS,      /* label stack and payload guess */
+    ST_PPP,       /* dispatch on a PPP protocol field in d->ppp_proto */
+    ST_IPV4,
+    ST_IPV6,
+    ST_L4,        /* upper layer of the current IP header; tunnels from here */
+    ST_DONE,
+};
+
+/* Key of one fragmented datagram. IPv6 keys have proto 0. */
+struct frag_key {
+    uint8_t family;
+    uint8_t proto;
+    uint16_t zero;
+    uint32_t id;
+    uint8_t src[16];
+    uint8_t dst[16];
+};
+
+/* A fragment header met during one decode. */
+struct frag_hit {
+    struct frag_key key;
+    uint32_t offset; /* fragment offset, bytes */
+    uint32_t len;    /* fragmentable payload bytes claimed by this fragment */
+    uint8_t more;
+    uint8_t level;   /* pkt->n_ip when this header was committed */
+    uint8_t depth;   /* tunnels entered when this header was committed */
+};
+
+#define DCTX_MAX_FIRST 4
+
+struct dctx {
+    struct v6m_decoder *dec;
+    struct v6m_packet *pkt;
+    struct cursor c;
+    size_t rep_end;      /* claimed end of the current layer (frame offset) */
+    unsigned max_depth;
+    uint16_t ethertype;  /* input of ST_ETHERTYPE */
+    uint16_t ppp_proto;  /* input of ST_PPP */
+    uint8_t want_version;/* ST_IPV4/ST_IPV6 entered from a typed tunnel */
+    uint8_t from_6in4;   /* the IPv6 header came from protocol 41 over IPv4 */
+    uint8_t ethertype_from_eth; /* ethertype came from an Ethernet/VLAN header */
+    uint8_t teredo_heuristic;
+    /* fragments */
+    uint8_t n_first;
+    uint8_t has_nonfirst;
+    struct frag_hit first[DCTX_MAX_FIRST];
+    struct frag_hit nonfirst;
+};
+
+static inline int dctx_drop(struct dctx *d, unsigned reason)
+{
+    if (d->pkt->drop == V6M_DROP_NONE)
+        d->pkt->drop = (uint8_t)reason;
+    return ST_DONE;
+}
+
+/* Move into a tunnel payload: counts depth, enforces the cap. Returns
+ * `next` or ST_DONE with TOO_DEEP. */
+static inline int dctx_enter_tunnel(struct dctx *d, int next)
+{
+    if (d->pkt->depth >= d->max_depth)
+        return dctx_drop(d, V6M_DROP_TOO_DEEP);
+    d->pkt->depth++;
+    return next;
+}
+
+/* Narrow the current layer to `len` bytes from the cursor (claimed). */
+static inline void dctx_bound(struct dctx *d, size_t len)
+{
+    size_t off = cursor_offset(&d->c);
+    size_t claim_end = off + len;
+    if (claim_end < d->rep_end)
+        d->rep_end = claim_end;
+    if ((size_t)(d->c.end - d->c.base) > claim_end)
+        d->c.end = d->c.base + claim_end;
+}
+
+/* Claimed bytes left in the current layer (>= captured bytes left). */
+static inline size_t dctx_rep_left(const struct dctx *d)
+{
+    size_t off = cursor_offset(&d->c);
+    return d->rep_end > off ? d->rep_end - off : 0;
+}
+
+/* Layer functions: each returns the next state. */
+int link_decode(struct dctx *d);           /* link.c */
+int l2_eth(struct dctx *d);                /* l2.c */
+int l2_ethertype(struct dctx *d);
+int l2_mpls(struct dctx *d);
+int l2_ppp(struct dctx *d);
+/* Read a PPP protocol field (1 or 2 bytes, RFC 1661 field compression)
+ * into d->ppp_proto; false when truncated. */
+bool l2_read_ppp_proto(struct dctx *d);
+int ip_v4(struct dctx *d);                 /* ip.c */
+int ip_v6(struct dctx *d);
+int ip_l4(struct dctx *d);
+int tun_gre(struct dctx *d);               /* tunnel.c */
+/* UDP payload dispatch by port; returns ST_DONE when nothing applies. */
+int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport);
+
+/* Whether a PPP protocol number is a control/non-IP protocol. */
+bool l2_ppp_nonip(uint16_t proto);
+
+#endif

@@ -1,0 +1,778 @@
+/*
+ * source/capfile.c - our own bounded reader for pcap and pcapng files.
+ *
+ * Why our own: libpcap's offline reader allocates per file, stops at the
+ * first damaged record without saying where, cannot merge files and gives
+ * no digest of the bytes. This reader pulls the file through one buffer
+ * with large read() calls (SRC_READ_CHUNK), parses every header through the
+ * bounded cursor and hands out frames that point into that buffer: no
+ * per-frame allocation, no per-frame copy.
+ *
+ * Buffer invariant: bytes [pos, end) of buf are read but not consumed and
+ * buf[pos] is at file offset `off`. rd_fill(n) makes n bytes available by
+ * moving the unconsumed tail (less than one record) to the front and
+ * reading more; it is only called when the frame handed out last has been
+ * consumed by the caller, so moving bytes never invalidates a live frame.
+ * Every byte read() returns is fed to the file's digest, once.
+ *
+ * pcap (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/), byte
+ * order given by the magic:
+ *   file header (24): magic u32 | major u16 | minor u16 | thiszone i32 |
+ *                     sigfigs u32 | snaplen u32 | linktype u32
+ *       magic a1b2c3d4 = usec, a1b23c4d = nsec timestamps
+ *       linktype: bits 0-15 LINKTYPE, bits 16-25 reserved, bit 26 "F"
+ *                 (FCS length present), bits 28-31 FCS length in 16-bit words
+ *   record (16 + caplen): ts_sec u32 | ts_frac u32 | caplen u32 | wirelen u32
+ *
+ * pcapng (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/):
+ *   block: type u32 | total_len u32 | body | total_len u32 (copy)
+ *       total_len >= 12, multiple of 4, both copies equal
+ *   SHB 0x0a0d0d0a: bom 0x1a2b3c4d (sets byte order) | major u16 (1) |
+ *                   minor u16 | section_len i64 | options
+ *   IDB 1: linktype u16 | reserved u16 | snaplen u32 | options
+ *          (if_name 2, if_tsresol 9, if_fcslen 13, if_tsoffset 14)
+ *   EPB 6: if_id u32 | ts_hi u32 | ts_lo u32 | caplen u32 | wirelen u32 |
+ *          data, padded to 4 | options
+ *   SPB 3: wirelen u32 | data (interface 0; caplen = min(wirelen, body,
+ *          snaplen))
+ *   PB 2 (obsolete): if_id u16 | drops u16 | ts_hi | ts_lo | caplen |
+ *          wirelen | data
+ *   everything else (NRB, ISB, DSB, custom, unknown) is skipped unread
+ *   and counted.
+ *   An option: code u16 | len u16 | value padded to 4; code 0 ends them.
+ *
+ * Decisions (docs/internals/source.md):
+ *   - pcap caplen above SRC_CAPLEN_MAX, or above max(snaplen, 65535) +
+ *     SRC_CAPLEN_SLACK, means the record stream is out of step: FORMAT.
+ *     In pcapng the block length keeps us in step, so an oversized packet
+ *     block is skipped and counted in frames_oversized instead.
+ *   - wirelen < caplen is tolerated: wirelen is raised to caplen (some
+ *     writers leave wirelen 0).
+ *   - Reserved linktype bits are ignored; the FCS length is remembered.
+ *   - After damage the rest of the file is drained into the digest so that
+ *     the digest always covers the whole file.
+ */
+#include "source/source_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cursor.h"
+#include "util/strutil.h"
+
+#define PCAPNG_SHB 0x0A0D0D0Au
+#define PCAPNG_IDB 1u
+#define PCAPNG_PB 2u
+#define PCAPNG_SPB 3u
+#define PCAPNG_EPB 6u
+#define PCAPNG_BOM 0x1A2B3C4Du
+
+/* ---- interface table ---------------------------------------------------- */
+
+int64_t iftable_add(struct iftable *t, const char *name, uint32_t linktype)
+{
+    if (t->n >= SRC_IFACES_MAX)
+        return -1;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 8;
+        char **nn = realloc(t->names, nc * sizeof(*nn));
+        if (!nn)
+            return -1;
+        t->names = nn;
+        uint32_t *nl = realloc(t->linktypes, nc * sizeof(*nl));
+        if (!nl)
+            return -1;
+        t->linktypes = nl;
+        t->cap = nc;
+    }
+    size_t len = strlen(name);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, name, len + 1);
+    t->names[t->n] = copy;
+    t->linktypes[t->n] = linktype;
+    return (int64_t)t->n++;
+}
+
+void iftable_release(struct iftable *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->linktypes);
+    t->names = NULL;
+    t->linktypes = NULL;
+    t->n = t->cap = 0;
+}
+
+/* ---- buffered reader ---------------------------------------------------- */
+
+static size_t rd_avail(const struct capfile *f)
+{
+    return f->end - f->pos;
+}
+
+static void rd_consume(struct capfile *f, size_t n)
+{
+    f->pos += n;
+    f->off += n;
+}
+
+/* Make n (<= cap) bytes available at buf + pos if the file has them. */
+static v6m_err rd_fill(struct capfile *f, size_t n, struct errbuf *err)
+{
+    if (f->end - f->pos >= n)
+        return V6M_OK;
+    if (f->pos > 0) {
+        memmove(f->buf, f->buf + f->pos, f->end - f->pos);
+        f->end -= f->pos;
+        f->pos = 0;
+    }
+    while (f->end < n && !f->eof) {
+        ssize_t r = read(f->fd, f->buf + f->end, f->cap - f->end);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errbuf_set(err, V6M_ERR_IO, "read error on '%s': %s", f->path,
+                              strerror(errno));
+        }
+        if (r == 0) {
+            f->eof = true;
+            break;
+        }
+        digest128_update(&f->dg, f->buf + f->end, (size_t)r);
+        f->end += (size_t)r;
+    }
+    return V6M_OK;
+}
+
+/* Consume n bytes that may be far more than the buffer; false if the file
+ * ended first (everything up to the end is consumed). */
+static bool rd_skip(struct capfile *f, uint64_t n, struct errbuf *err, v6m_err *rc)
+{
+    *rc = V6M_OK;
+    while (n > 0) {
+        if (rd_avail(f) == 0) {
+            *rc = rd_fill(f, 1, err);
+            if (*rc != V6M_OK || rd_avail(f) == 0)
+                return false;
+        }
+        size_t take = rd_avail(f);
+        if ((uint64_t)take > n)
+            take = (size_t)n;
+        rd_consume(f, take);
+        n -= take;
+    }
+    return true;
+}
+
+/* Read everything that is left into the digest and finish it. */
+static void rd_finish_digest(struct capfile *f)
+{
+    if (f->digest_done)
+        return;
+    while (!f->eof && f->fd >= 0) {
+        ssize_t r = read(f->fd, f->buf, f->cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        digest128_update(&f->dg, f->buf, (size_t)r);
+    }
+    f->pos = f->end = 0;
+    f->eof = true;
+    digest128_final(&f->dg, f->digest);
+    f->digest_done = true;
+}
+
+/* The file is over (clean or damaged): keep the code, finish the digest. */
+static v6m_err cap_end(struct capfile *f, v6m_err rc)
+{
+    f->done = true;
+    rd_finish_digest(f);
+    return rc;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint16_t rd16(struct cursor *c, bool be)
+{
+    return be ? cursor_be16(c) : cursor_le16(c);
+}
+
+static uint32_t rd32(struct cursor *c, bool be)
+{
+    return be ? cursor_be32(c) : cursor_le32(c);
+}
+
+static uint32_t ld32(const uint8_t *p, bool be)
+{
+    return be ? load_be32(p) : load_le32(p);
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* Timestamp units of an interface -> ns since the epoch (saturating). */
+static uint64_t ts_to_ns(const struct cap_iface *i, uint64_t u)
+{
+    uint64_t ns;
+    if (!i->ts_binary) {
+        ns = i->ts_div ? u / i->ts_div : sat_mul(u, i->ts_mul);
+    } else {
+        unsigned e = i->ts_exp;
+        uint64_t secs = e >= 64 ? 0 : u >> e;
+        uint64_t frac = e >= 64 ? u : (u & ((UINT64_C(1) << e) - 1));
+        uint64_t fns;
+        if (e <= 34)
+            fns = (frac * UINT64_C(1000000000)) >> e;
+        else
+            fns = ((frac >> (e - 34)) * UINT64_C(1000000000)) >> 34;
+        ns = sat_add(sat_mul(secs, 1000000000u), fns);
+    }
+    if (i->ts_offset_s > 0) {
+        ns = sat_add(ns, sat_mul((uint64_t)i->ts_offset_s, 1000000000u));
+    } else if (i->ts_offset_s < 0) {
+        uint64_t sub = sat_mul((uint64_t)0 - (uint64_t)i->ts_offset_s, 1000000000u);
+        ns = ns > sub ? ns - sub : 0;
+    }
+    return ns;
+}
+
+static void iface_set_resolution(struct cap_iface *i, bool binary, unsigned exp)
+{
+    i->ts_binary = binary;
+    i->ts_exp = (uint8_t)exp;
+    i->ts_mul = 1;
+    i->ts_div = 0;
+    if (binary)
+        return;
+    if (exp <= 9) {
+        for (unsigned k = exp; k < 9; k++)
+            i->ts_mul *= 10;
+    } else {
+        i->ts_div = 1;
+        for (unsigned k = 9; k < exp; k++)
+            i->ts_div *= 10;
+    }
+}
+
+/* Add an interface to the current section and to the source table. */
+static v6m_err cap_add_iface(struct capfile *f, const char *name,
+                             struct cap_iface *tmpl, struct errbuf *err)
+{
+    char fallback[64 + 16];
+    if (!name || !name[0]) {
+        snprintf(fallback, sizeof(fallback), "%.64s#%u", f->path, f->local_ifs);
+        name = fallback;
+    }
+    if (f->n_ifs == f->cap_ifs) {
+        size_t nc = f->cap_ifs ? f->cap_ifs * 2 : 4;
+        struct cap_iface *ni = realloc(f->ifs, nc * sizeof(*ni));
+        if (!ni)
+            return errbuf_set(err, V6M_ERR_NOMEM, "%s: out of memory", f->path);
+        f->ifs = ni;
+        f->cap_ifs = nc;
+    }
+    int64_t g = iftable_add(f->table, name, tmpl->linktype);
+    if (g < 0)
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "%s: corrupt file at byte %llu: too many interfaces "
+                          "(limit %u); %llu frames read",
+                          f->path, (unsigned long long)f->off, SRC_IFACES_MAX,
+                          (unsigned long long)f->frames);
+    tmpl->global = (uint32_t)g;
+    f->ifs[f->n_ifs++] = *tmpl;
+    f->local_ifs++;
+    return V6M_OK;
+}
+
+const char *capfile_format_name(const struct capfile *f)
+{
+    switch (f->format) {
+    case CAP_PCAP: return "pcap";
+    case CAP_PCAP_NS: return "pcap-ns";
+    case CAP_PCAPNG: return "pcapng";
+    }
+    return "?";
+}
+
+/* ---- pcap --------------------------------------------------------------- */
+
+static uint32_t pcap_caplen_limit(uint32_t snaplen)
+{
+    uint64_t lim = (snaplen > 65535 ? snaplen : 65535) + (uint64_t)SRC_CAPLEN_SLACK;
+    return lim > SRC_CAPLEN_MAX ? SRC_CAPLEN_MAX : (uint32_t)lim;
+}
+
+static v6m_err pcap_open_header(struct capfile *f, struct errbuf *err)
+{
+    v6m_err rc = rd_fill(f, 24, err);
+    if (rc != V6M_OK)
+        return rc;
+    if (rd_avail(f) < 24)
+        return errbuf_set(err, V6M_ERR_TRUNCATED,
+                          "'%s': truncated pcap file header (%zu of 24 bytes)",
+                          f->path, rd_avail(f));
+    struct cursor c;
+    cursor_init(&c, f->buf + f->pos, 24);
+    cursor_skip(&c, 4);
+    uint16_t major = rd16(&c, f->be);
+    uint16_t minor = rd16(&c, f->be);
+    cursor_skip(&c, 8); /* thiszone, sigfigs: unused by every writer */
+    uint32_t snaplen = rd32(&c, f->be);
+    uint32_t lt = rd32(&c, f->be);
+    if (major != 2 || minor > 4)
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "'%s': unsupported pcap version %u.%u", f->path, major,
+                          minor);
+    struct cap_iface ifc;
+    memset(&ifc, 0, sizeof(ifc));
+    ifc.linktype = lt & 0xFFFFu;
+    if (lt & (1u << 26))
+        ifc.fcs_bytes = (lt >> 28) * 2u;
+    ifc.snaplen = snaplen;
+    iface_set_resolution(&ifc, false, f->format == CAP_PCAP_NS ? 9 : 6);
+    f->pcap_snaplen = snaplen;
+    rd_consume(f, 24);
+    return cap_add_iface(f, NULL, &ifc, err);
+}
+
+static v6m_err pcap_next(struct capfile *f, struct errbuf *err)
+{
+    v6m_err rc = rd_fill(f, 16, err);
+    if (rc != V6M_OK)
+        return rc;
+    size_t avail = rd_avail(f);
+    if (avail == 0)
+        return V6M_ERR_EOF;
+    if (avail < 16)
+        return errbuf_set(err, V6M_ERR_TRUNCATED,
+                          "%s: truncated record at byte %llu (frame %llu): file "
+                          "ends %zu bytes into the 16-byte record header; %llu "
+                          "frames read",
+                          f->path, (unsigned long long)f->off,
+                          (unsigned long long)f->frames + 1, avail,
+                          (unsigned long long)f->frames);
+    const uint8_t *h = f->buf + f->pos;
+    uint32_t sec = ld32(h, f->be), frac = ld32(h + 4, f->be);
+    uint32_t caplen = ld32(h + 8, f->be), wirelen = ld32(h + 12, f->be);
+    uint32_t limit = pcap_caplen_limit(f->pcap_snaplen);
+    if (caplen > limit)
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "%s: corrupt record at byte %llu (frame %llu): captured "
+                          "length %u exceeds the limit %u (snaplen %u); %llu "
+                          "frames read",
+                          f->path, (unsigned long long)f->off,
+                          (unsigned long long)f->frames + 1, caplen, limit,
+                          f->pcap_snaplen, (unsigned long long)f->frames);
+    rc = rd_fill(f, 16 + (size_t)caplen, err);
+    if (rc != V6M_OK)
+        return rc;
+    avail = rd_avail(f);
+    if (avail < 16 + (size_t)caplen)
+        return errbuf_set(err, V6M_ERR_TRUNCATED,
+                          "%s: truncated record at byte %llu (frame %llu): file "
+                          "ends %zu bytes into a %u-byte frame; %llu frames read",
+                          f->path, (unsigned long long)f->off,
+                          (unsigned long long)f->frames + 1, avail - 16, caplen,
+                          (unsigned long long)f->frames);
+    const struct cap_iface *ifc = &f->ifs[0];
+    uint64_t ns = f->format == CAP_PCAP_NS
+                      ? sat_add(sat_mul(sec, 1000000000u), frac)
+                      : sat_add(sat_mul(sec, 1000000000u), (uint64_t)frac * 1000u);
+    f->cur.ts_ns = ns;
+    f->cur.caplen = caplen;
+    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
+    f->cur.linktype = ifc->linktype;
+    f->cur.ifindex = ifc->global;
+    f->cur.data = f->buf + f->pos + 16;
+    rd_consume(f, 16 + (size_t)caplen);
+    return V6M_OK;
+}
+
+/* ---- pcapng ------------------------------------------------------------- */
+
+/* Options of an IDB; fills ifc and name (NUL-terminated, sanitised). */
+static bool ng_idb_options(struct cursor *c, bool be, struct cap_iface *ifc,
+                           char *name, size_t namesz)
+{
+    while (cursor_left(c) >= 4) {
+        uint16_t code = rd16(c, be);
+        uint16_t len = rd16(c, be);
+        if (code == 0)
+            return true;
+        struct cursor v = cursor_sub(c, len);
+        if (c->short_read)
+            return false;
+        size_t pad = (4 - (len & 3u)) & 3u;
+        if (!cursor_skip(c, pad > cursor_left(c) ? cursor_left(c) : pad))
+            return false;
+        switch (code) {
+        case 2: { /* if_name */
+            size_t n = 0;
+            while (cursor_left(&v) && n + 1 < namesz) {
+                uint8_t ch = cursor_u8(&v);
+                if (ch == 0)
+                    break;
+                name[n++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+            }
+            name[n] = '\0';
+            break;
+        }
+        case 9: { /* if_tsresol */
+            if (len != 1)
+                return false;
+            uint8_t r = cursor_u8(&v);
+            bool bin = (r & 0x80) != 0;
+            unsigned e = r & 0x7fu;
+            if ((bin && e > 63) || (!bin && e > 19))
+                return false;
+            iface_set_resolution(ifc, bin, e);
+            break;
+        }
+        case 13: /* if_fcslen */
+            if (len != 1)
+                return false;
+            ifc->fcs_bytes = cursor_u8(&v);
+            break;
+        case 14: { /* if_tsoffset */
+            if (len != 8)
+                return false;
+            uint8_t b[8];
+            cursor_copy(&v, b, 8);
+            uint64_t x = 0;
+            for (int k = 0; k < 8; k++)
+                x |= (uint64_t)b[be ? k : 7 - k] << (8 * (7 - k));
+            ifc->ts_offset_s = (int64_t)x;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return true; /* options may end without opt_endofopt */
+}
+
+static v6m_err ng_block_error(struct capfile *f, struct errbuf *err,
+                              uint32_t type, const char *why)
+{
+    return errbuf_set(err, V6M_ERR_FORMAT,
+                      "%s: corrupt block at byte %llu (frame %llu): %s "
+                      "(block type 0x%08x); %llu frames read",
+                      f->path, (unsigned long long)f->off,
+                      (unsigned long long)f->frames + 1, why, type,
+                      (unsigned long long)f->frames);
+}
+
+/* Parse one buffered block of total length len at buf + pos. Returns OK
+ * with *frame true when f->cur holds a frame, OK with *frame false for a
+ * block that carried none, or an error. The block is consumed on success. */
+static v6m_err ng_parse_block(struct capfile *f, uint32_t type, uint32_t len,
+                              bool *frame, struct errbuf *err)
+{
+    const uint8_t *blk = f->buf + f->pos;
+    struct cursor c;
+    cursor_init(&c, blk + 8, len - 12);
+    *frame = false;
+
+    if (type == PCAPNG_SHB) {
+        cursor_skip(&c, 4); /* BOM, already applied */
+        uint16_t major = rd16(&c, f->be);
+        uint16_t minor = rd16(&c, f->be);
+        if (c.short_read)
+            return ng_block_error(f, err, type, "section header too short");
+        if (major != 1)
+            return errbuf_set(err, V6M_ERR_FORMAT,
+                              "%s: unsupported pcapng version %u.%u at byte %llu",
+                              f->path, major, minor, (unsigned long long)f->off);
+        f->n_ifs = 0; /* interface ids restart in every section */
+        rd_consume(f, len);
+        return V6M_OK;
+    }
+    if (type == PCAPNG_IDB) {
+        struct cap_iface ifc;
+        memset(&ifc, 0, sizeof(ifc));
+        ifc.linktype = rd16(&c, f->be);
+        cursor_skip(&c, 2);
+        ifc.snaplen = rd32(&c, f->be);
+        if (c.short_read)
+            return ng_block_error(f, err, type, "interface description too short");
+        iface_set_resolution(&ifc, false, 6);
+        char name[256];
+        name[0] = '\0';
+        if (!ng_idb_options(&c, f->be, &ifc, name, sizeof(name)))
+            return ng_block_error(f, err, type, "bad interface option");
+        v6m_err rc = cap_add_iface(f, name, &ifc, err);
+        if (rc != V6M_OK)
+            return rc;
+        rd_consume(f, len);
+        return V6M_OK;
+    }
+
+    /* Packet blocks. */
+    uint32_t ifid = 0, caplen, wirelen;
+    uint64_t units = 0;
+    if (type == PCAPNG_EPB || type == PCAPNG_PB) {
+        if (type == PCAPNG_EPB) {
+            ifid = rd32(&c, f->be);
+        } else {
+            ifid = rd16(&c, f->be);
+            cursor_skip(&c, 2);
+        }
+        uint32_t hi = rd32(&c, f->be), lo = rd32(&c, f->be);
+        units = (uint64_t)hi << 32 | lo;
+        caplen = rd32(&c, f->be);
+        wirelen = rd32(&c, f->be);
+        if (c.short_read)
+            return ng_block_error(f, err, type, "packet block too short");
+        if (caplen > cursor_left(&c))
+            return ng_block_error(f, err, type,
+                                  "captured length larger than the block");
+    } else { /* SPB */
+        wirelen = rd32(&c, f->be);
+        if (c.short_read)
+            return ng_block_error(f, err, type, "packet block too short");
+        caplen = wirelen;
+        if (caplen > cursor_left(&c))
+            caplen = (uint32_t)cursor_left(&c);
+    }
+    if (ifid >= f->n_ifs)
+        return ng_block_error(f, err, type,
+                              "packet for an interface not described in this section");
+    const struct cap_iface *ifc = &f->ifs[ifid];
+    if (type == PCAPNG_SPB && ifc->snaplen && caplen > ifc->snaplen)
+        caplen = ifc->snaplen;
+    if (caplen > SRC_CAPLEN_MAX) {
+        f->frames_oversized++;
+        rd_consume(f, len);
+        return V6M_OK;
+    }
+    /* An SPB has no timestamp: it keeps the previous frame's time so the
+     * merge order stays sensible. */
+    if (type != PCAPNG_SPB)
+        f->cur.ts_ns = ts_to_ns(ifc, units);
+    f->cur.caplen = caplen;
+    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
+    f->cur.linktype = ifc->linktype;
+    f->cur.ifindex = ifc->global;
+    f->cur.data = c.p;
+    rd_consume(f, len);
+    *frame = true;
+    return V6M_OK;
+}
+
+static v6m_err ng_next(struct capfile *f, struct errbuf *err)
+{
+    for (;;) {
+        v6m_err rc = rd_fill(f, 12, err);
+        if (rc != V6M_OK)
+            return rc;
+        size_t avail = rd_avail(f);
+        if (avail == 0)
+            return V6M_ERR_EOF;
+        const uint8_t *h = f->buf + f->pos;
+        uint32_t type = avail >= 4 ? ld32(h, f->be) : 0;
+        if (avail >= 12 && type == PCAPNG_SHB) {
+            uint32_t bom = load_be32(h + 8);
+            if (bom == PCAPNG_BOM)
+                f->be = true;
+            else if (bom == 0x4D3C2B1Au)
+                f->be = false;
+            else
+                return ng_block_error(f, err, type, "bad byte-order magic");
+        }
+        if (avail < 12)
+            return errbuf_set(err, V6M_ERR_TRUNCATED,
+                              "%s: truncated block at byte %llu (frame %llu): "
+                              "file ends %zu bytes into a block header; %llu "
+                              "frames read",
+                              f->path, (unsigned long long)f->off,
+                              (unsigned long long)f->frames + 1, avail,
+                              (unsigned long long)f->frames);
+        uint32_t len = ld32(h + 4, f->be);
+        if (len < 12 || (len & 3u) || len > SRC_BLOCK_MAX) {
+            char why[64];
+            snprintf(why, sizeof(why), "bad block total length %u", len);
+            return ng_block_error(f, err, type, why);
+        }
+        bool parsed = type == PCAPNG_SHB || type == PCAPNG_IDB ||
+                      type == PCAPNG_EPB || type == PCAPNG_SPB ||
+                      type == PCAPNG_PB;
+        if (parsed && len <= f->cap) {
+            rc = rd_fill(f, len, err);
+            if (rc != V6M_OK)
+                return rc;
+            avail = rd_avail(f);
+            if (avail < len)
+                return errbuf_set(err, V6M_ERR_TRUNCATED,
+                                  "%s: truncated block at byte %llu (frame %llu): "
+                                  "file ends %zu bytes into a %u-byte block; %llu "
+                                  "frames read",
+                                  f->path, (unsigned long long)f->off,
+                                  (unsigned long long)f->frames + 1, avail, len,
+                                  (unsigned long long)f->frames);
+            h = f->buf + f->pos;
+            if (ld32(h + len - 4, f->be) != len)
+                return ng_block_error(f, err, type,
+                                      "trailing block length does not match");
+            bool frame;
+            rc = ng_parse_block(f, type, len, &frame, err);
+            if (rc != V6M_OK)
+                return rc;
+            if (frame)
+                return V6M_OK;
+            continue;
+        }
+        if (parsed && (type == PCAPNG_SHB || type == PCAPNG_IDB))
+            return ng_block_error(f, err, type, "header block too large");
+        /* Skip: stream over the body, then check the trailing length. */
+        uint64_t at = f->off;
+        rd_consume(f, 8);
+        bool whole = rd_skip(f, len - 12, err, &rc);
+        if (whole && rc == V6M_OK)
+            rc = rd_fill(f, 4, err);
+        if (rc != V6M_OK)
+            return rc;
+        if (!whole || rd_avail(f) < 4) {
+            return errbuf_set(err, V6M_ERR_TRUNCATED,
+                              "%s: truncated block at byte %llu (frame %llu): "
+                              "file ends inside a %u-byte block; %llu frames read",
+                              f->path, (unsigned long long)at,
+                              (unsigned long long)f->frames + 1, len,
+                              (unsigned long long)f->frames);
+        }
+        if (ld32(f->buf + f->pos, f->be) != len) {
+            f->off = at; /* report the block's start */
+            return ng_block_error(f, err, type,
+                                  "trailing block length does not match");
+        }
+        rd_consume(f, 4);
+        if (parsed)
+            f->frames_oversized++;
+        else
+            f->blocks_skipped++;
+    }
+}
+
+/* ---- open / next / close ------------------------------------------------ */
+
+v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
+                     struct iftable *table, struct errbuf *err)
+{
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    f->table = table;
+    digest128_init(&f->dg);
+    size_t plen = strlen(path);
+    f->path = malloc(plen + 1);
+    f->cap = bufsize < SRC_READ_CHUNK_MIN ? SRC_READ_CHUNK_MIN : bufsize;
+    f->buf = malloc(f->cap);
+    if (!f->path || !f->buf)
+        return errbuf_set(err, V6M_ERR_NOMEM, "out of memory opening '%s'", path);
+    memcpy(f->path, path, plen + 1);
+
+    if (strcmp(path, "-") == 0) {
+        f->fd = STDIN_FILENO;
+        f->is_stdin = true;
+    } else {
+        f->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (f->fd < 0)
+            return errbuf_set(err, V6M_ERR_IO, "cannot open '%s': %s", path,
+                              strerror(errno));
+    }
+    struct stat sb;
+    if (fstat(f->fd, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return errbuf_set(err, V6M_ERR_IO, "cannot read '%s': Is a directory",
+                              path);
+        if (S_ISREG(sb.st_mode)) {
+            f->size = (uint64_t)sb.st_size;
+            (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
+    }
+
+    v6m_err rc = rd_fill(f, 4, err);
+    if (rc != V6M_OK)
+        return rc;
+    if (rd_avail(f) == 0)
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "'%s' is empty: not a pcap or pcapng file", path);
+    if (rd_avail(f) < 4)
+        return errbuf_set(err, V6M_ERR_FORMAT, "'%s' is not a pcap or pcapng file",
+                          path);
+    uint32_t magic = load_be32(f->buf + f->pos);
+    switch (magic) {
+    case 0xA1B2C3D4u: f->format = CAP_PCAP; f->be = true; break;
+    case 0xD4C3B2A1u: f->format = CAP_PCAP; f->be = false; break;
+    case 0xA1B23C4Du: f->format = CAP_PCAP_NS; f->be = true; break;
+    case 0x4D3CB2A1u: f->format = CAP_PCAP_NS; f->be = false; break;
+    case PCAPNG_SHB: f->format = CAP_PCAPNG; break;
+    case 0xA1B2CD34u:
+    case 0x34CDB2A1u:
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "'%s' is a modified (Kuznetsov) pcap file, which is not "
+                          "supported; convert it with editcap",
+                          path);
+    default:
+        return errbuf_set(err, V6M_ERR_FORMAT, "'%s' is not a pcap or pcapng file",
+                          path);
+    }
+    if (f->format != CAP_PCAPNG)
+        return pcap_open_header(f, err);
+    /* pcapng: the SHB is read as the first block by ng_next(); check it is
+     * well formed now so a bad header fails the start. */
+    rc = rd_fill(f, 12, err);
+    if (rc != V6M_OK)
+        return rc;
+    if (rd_avail(f) < 12)
+        return errbuf_set(err, V6M_ERR_TRUNCATED,
+                          "'%s': truncated pcapng section header (%zu bytes)", path,
+                          rd_avail(f));
+    uint32_t bom = load_be32(f->buf + f->pos + 8);
+    if (bom != PCAPNG_BOM && bom != 0x4D3C2B1Au)
+        return errbuf_set(err, V6M_ERR_FORMAT,
+                          "'%s' is not a pcap or pcapng file (bad byte-order magic)",
+                          path);
+    return V6M_OK;
+}
+
+v6m_err capfile_next(struct capfile *f, struct errbuf *err)
+{
+    if (f->done)
+        return V6M_ERR_EOF;
+    v6m_err rc = f->format == CAP_PCAPNG ? ng_next(f, err) : pcap_next(f, err);
+    if (rc == V6M_OK) {
+        f->frames++;
+        return V6M_OK;
+    }
+    return cap_end(f, rc);
+}
+
+void capfile_close(struct capfile *f)
+{
+    if (f->fd >= 0 && !f->is_stdin)
+        close(f->fd);
+    f->fd = -1;
+    free(f->buf);
+    free(f->ifs);
+    free(f->path);
+    f->buf = NULL;
+    f->ifs = NULL;
+    f->path = NULL;
+}

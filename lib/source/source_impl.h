@@ -1,0 +1,127 @@
+/*
+ * source/source_impl.h - private pieces of the capture source shared by
+ * source.c (public API, k-way merge), capfile.c (pcap/pcapng reader) and
+ * live.c (libpcap live capture). Not installed; nothing outside lib/source/
+ * includes it.
+ *
+ * Ownership: a struct capfile owns its fd (unless it is stdin), its read
+ * buffer and its per-section interface map; the interface *names* live in
+ * the source-wide struct iftable that the capfile borrows (the source owns
+ * it and outlives every capfile).
+ */
+#ifndef V6M_SOURCE_IMPL_H
+#define V6M_SOURCE_IMPL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <v6mon/error.h>
+#include <v6mon/packet.h>
+
+#include "core/errbuf.h"
+#include "util/hash.h"
+
+/* Hard limits (docs/internals/source.md explains each). */
+#define SRC_READ_CHUNK (1u << 20)        /* read() size and buffer capacity */
+#define SRC_READ_CHUNK_MIN (512u * 1024u) /* with many inputs (64 MiB total) */
+#define SRC_CAPLEN_MAX (256u * 1024u)    /* a frame larger than this is bogus */
+#define SRC_CAPLEN_SLACK 4096u           /* tolerated excess over the snaplen */
+#define SRC_BLOCK_MAX (16u << 20)        /* largest pcapng block we accept */
+#define SRC_IFACES_MAX 65536u            /* interfaces per source */
+
+/* Source-wide interface table: index = v6m_frame.ifindex. */
+struct iftable {
+    char **names;      /* owned strings */
+    uint32_t *linktypes;
+    size_t n, cap;
+};
+
+/* Append an interface; returns its index or -1 (out of memory / cap). */
+int64_t iftable_add(struct iftable *t, const char *name, uint32_t linktype);
+void iftable_release(struct iftable *t);
+
+/* One interface of the current pcapng section (or the pcap file). */
+struct cap_iface {
+    uint32_t global;      /* index in the iftable */
+    uint32_t linktype;
+    uint32_t snaplen;     /* 0 = unlimited */
+    uint32_t fcs_bytes;   /* FCS length announced by the file, 0 = none/unknown */
+    bool ts_binary;       /* if_tsresol base 2 (else base 10) */
+    uint8_t ts_exp;       /* resolution exponent: units of 10^-e or 2^-e s */
+    uint64_t ts_mul;      /* base 10, e <= 9: ns = units * ts_mul */
+    uint64_t ts_div;      /* base 10, e > 9: ns = units / ts_div */
+    int64_t ts_offset_s;  /* if_tsoffset */
+};
+
+enum cap_format { CAP_PCAP = 0, CAP_PCAP_NS, CAP_PCAPNG };
+
+struct capfile {
+    char *path;             /* as given (owned) */
+    int fd;                 /* -1 when closed */
+    bool is_stdin;
+    bool done;              /* EOF or damage: nothing more to read */
+    bool digest_done;
+    enum cap_format format;
+    bool be;                /* big-endian file (or current pcapng section) */
+
+    /* Buffered reader: bytes [pos, end) of buf are read but not consumed;
+     * buf[pos] is at file offset `off`. */
+    uint8_t *buf;
+    size_t cap, pos, end;
+    uint64_t off;
+    bool eof;               /* read() returned 0 */
+    uint64_t size;          /* fstat size of a regular file, else 0 */
+    struct digest128 dg;
+    uint8_t digest[16];
+
+    /* Interfaces of the current section (pcap: exactly one). */
+    struct cap_iface *ifs;
+    size_t n_ifs, cap_ifs;
+    uint32_t local_ifs;     /* interfaces seen in this file over all sections */
+    struct iftable *table;  /* borrowed from the source */
+
+    uint64_t frames;        /* frames delivered from this file */
+    uint64_t frames_oversized;
+    uint64_t blocks_skipped;
+    uint32_t pcap_snaplen;
+
+    struct v6m_frame cur;   /* current frame, data points into buf */
+};
+
+/* Open and read the file header (and, for pcapng, nothing more). Errors:
+ * IO (cannot open / read), FORMAT (not a capture, bad header), TRUNCATED
+ * (header cut short); the message goes to err. Path "-" reads stdin. */
+v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
+                     struct iftable *table, struct errbuf *err);
+
+/* Read the next frame into f->cur. OK, EOF, or TRUNCATED / FORMAT / IO /
+ * NOMEM with a message in err (the file is then done and its remaining
+ * bytes drained into the digest). */
+v6m_err capfile_next(struct capfile *f, struct errbuf *err);
+
+/* Bytes consumed so far. */
+static inline uint64_t capfile_consumed(const struct capfile *f)
+{
+    return f->off;
+}
+
+void capfile_close(struct capfile *f);
+
+const char *capfile_format_name(const struct capfile *f);
+
+/* Live capture (live.c). */
+struct v6m_live_config;
+struct live;
+v6m_err live_open(struct live **out, const struct v6m_live_config *cfg,
+                  struct errbuf *err);
+/* OK (frame filled), EOF (duration over), INTERRUPTED (stop), IO. */
+v6m_err live_next(struct live *l, struct v6m_frame *frame, uint64_t deadline_mono_ns,
+                  const atomic_int *stop, struct errbuf *err);
+void live_breakloop(struct live *l);
+void live_stats(struct live *l, uint64_t *drop, uint64_t *ifdrop);
+uint32_t live_linktype(const struct live *l);
+void live_close(struct live *l);
+
+#endif

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Compare v6mon's per-family packet and byte counts with tshark's.
+
+usage: conformance.py V6MON [--teredo-heuristic] [--frames-on-mismatch] PATH...
+PATH is a capture or a directory (searched for *.pcap, *.pcapng, *.cap).
+
+For each capture: v6mon traffic --format json totals.{ipv4,ipv6,other}
+{packets,bytes} against tshark_families.py (innermost ip/ipv6 layer per
+frame, stopping at icmp/icmpv6, fragments attributed to the frame they are
+reassembled in). They must agree exactly. Prints one line per capture and a
+closing "N passed, N failed" line; exit 1 on any mismatch.
+
+This is the same comparison the maintainers run on public captures that
+the repository does not contain.
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def captures(paths):
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _, files in os.walk(p):
+                for f in sorted(files):
+                    if f.endswith((".pcap", ".pcapng", ".cap")):
+                        yield os.path.join(root, f)
+        else:
+            yield p
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    v6mon = argv[1]
+    heuristic = "--teredo-heuristic" in argv
+    show_frames = "--frames-on-mismatch" in argv
+    paths = [a for a in argv[2:] if not a.startswith("--")]
+    passed = failed = 0
+    for cap in captures(paths):
+        targs = [sys.executable, os.path.join(HERE, "tshark_families.py"), cap]
+        if heuristic:
+            targs.insert(2, "--teredo-heuristic")
+        ts = json.loads(subprocess.run(targs, check=True, capture_output=True, text=True).stdout)
+        vargs = [v6mon, "traffic", "--format", "json", "--no-progress", cap]
+        vargs.insert(2, "--teredo-heuristic" if heuristic else "--no-teredo-heuristic")
+        r = subprocess.run(vargs, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAIL {cap}: v6mon exited {r.returncode}: {r.stderr.strip()}")
+            failed += 1
+            continue
+        tot = json.loads(r.stdout)["totals"]
+        diffs = []
+        for fam in ("ipv4", "ipv6", "other"):
+            for k in ("packets", "bytes"):
+                a, b = tot[fam][k], ts[fam][k]
+                if a != b:
+                    diffs.append(f"{fam}.{k} v6mon {a} tshark {b}")
+        name = os.path.relpath(cap)
+        if diffs:
+            failed += 1
+            print(f"FAIL {name}: " + "; ".join(diffs))
+            if show_frames:
+                targs.insert(2, "--frames")
+                fr = json.loads(subprocess.run(targs, check=True, capture_output=True,
+                                               text=True).stdout)["frames"]
+                print("  tshark per frame: " + " ".join(f"{n}:{f}" for n, f in fr[:60]))
+        else:
+            passed += 1
+            print(f"ok   {name}: ipv4 {tot['ipv4']['packets']} ipv6 {tot['ipv6']['packets']} "
+                  f"other {tot['other']['packets']} packets")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
