@@ -75,8 +75,8 @@ struct dctx {
     uint16_t ppp_proto;  /* input of ST_PPP */
     uint8_t want_version;/* ST_IPV4/ST_IPV6 entered from a typed tunnel */
     uint8_t from_6in4;   /* the IPv6 header came from protocol 41 over IPv4 */
-    uint8_t ethertype_from_eth; /* ethertype came from an Ethernet/VLAN header */
     uint8_t teredo_heuristic;
+    uint8_t gtp_tpdu;    /* the next IP header committed is a GTP T-PDU */
     /* fragments */
     uint8_t n_first;
     uint8_t has_nonfirst;
@@ -118,6 +118,54 @@ static inline size_t dctx_rep_left(const struct dctx *d)
     size_t off = cursor_offset(&d->c);
     return d->rep_end > off ? d->rep_end - off : 0;
 }
+
+/* ---- fragment table (frag.c) ---- */
+
+#define FRAG_NIL UINT32_MAX
+
+struct frag_entry {
+    struct frag_key key;
+    uint64_t ts;          /* packet time of creation */
+    uint32_t hnext;       /* bucket chain / free list */
+    uint32_t aprev, anext;/* age list, oldest first */
+    uint32_t held_head, held_tail;
+    uint32_t bytes;       /* fragment payload bytes seen */
+    uint32_t total;       /* datagram payload length once the last is seen */
+    uint8_t have_first;
+    uint8_t level;        /* n_ip of the fragmented header in `first` */
+    uint8_t has_last;
+    struct v6m_packet first; /* record of the first fragment */
+};
+
+struct frag_held {
+    struct v6m_packet pkt;
+    uint32_t next;
+};
+
+struct v6m_decoder {
+    struct v6m_decoder_config cfg;
+    struct v6m_decoder_stats st;
+    uint64_t seed;
+    /* fragment table: chained hash over a fixed entry pool */
+    uint32_t *buckets;
+    uint32_t bmask;
+    struct frag_entry *ent;
+    uint32_t ent_cap, ent_bump, ent_free, ent_live;
+    uint32_t age_head, age_tail;
+    /* held records: fixed pool, per-entry lists, then the release queue */
+    struct frag_held *held;
+    uint32_t held_cap, held_bump, held_free, held_live;
+    uint32_t rel_head, rel_tail;
+};
+
+bool frag_init(struct v6m_decoder *dec);
+void frag_release_mem(struct v6m_decoder *dec);
+/* After a decode that met fragment headers: store / resolve / hold. */
+enum v6m_decode_result frag_process(struct v6m_decoder *dec, struct dctx *d);
+/* Expire old entries (bounded work); called once per decoded frame. */
+void frag_expire(struct v6m_decoder *dec, uint64_t now);
+bool frag_pop(struct v6m_decoder *dec, struct v6m_packet *pkt);
+void frag_flush(struct v6m_decoder *dec);
 
 /* Layer functions: each returns the next state. */
 int link_decode(struct dctx *d);           /* link.c */

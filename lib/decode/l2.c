@@ -1,0 +1,233 @@
+/*
+ * decode/l2.c - Ethernet, ethertype dispatch, 802.1Q/802.1ad tags, MPLS,
+ * PPPoE session stage and PPP protocol dispatch.
+ *
+ * Byte layouts (network order):
+ *   Ethernet   dst(6) src(6) type/length(2); a value < 0x0600 is an 802.3
+ *              length (LLC follows): non-IP.
+ *   VLAN tag   TCI(2: PCP 3, DEI 1, VID 12) type(2). 0x8100 = 802.1Q,
+ *              0x88a8 / 0x9100 / 0x9200 = service tags (QinQ).
+ *   MPLS       label(20) TC(3) S(1) TTL(8) per entry until S = 1. The
+ *              payload is guessed the way tshark 4.0 does: first nibble 4
+ *              -> IPv4, 6 -> IPv6, 0 -> a 4-byte pseudowire control word
+ *              then Ethernet (tshark's "pwethcw"), 1 -> PW associated
+ *              channel (non-IP); anything else is not decodable.
+ *   PPPoE      ver/type(1 = 0x11) code(1 = 0 for session data)
+ *              session(2) length(2), then a PPP protocol field.
+ *   PPP        [ff 03] protocol(1 or 2 bytes: a protocol whose first byte
+ *              is odd is compressed to one byte, RFC 1661 sec. 6.5).
+ *
+ * Unknown ethertypes: at the outer level (no tunnel entered) a frame that
+ * is simply not IP is family OTHER with drop NONE. Inside a tunnel payload
+ * an ethertype we know to be non-IP (ARP, LLDP, ...) is also NONE, any
+ * other one is UNSUPPORTED_ENCAP (we cannot tell whether it hid IP).
+ */
+#include "decode/decode_int.h"
+
+#include <string.h>
+
+int l2_eth(struct dctx *d)
+{
+    struct v6m_packet *pkt = d->pkt;
+    const uint8_t *b = cursor_peek(&d->c, 14);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (!pkt->has_eth) {
+        pkt->has_eth = 1;
+        memcpy(pkt->eth_dst, b, 6);
+        memcpy(pkt->eth_src, b + 6, 6);
+    }
+    if (pkt->depth > 0)
+        pkt->encap |= V6M_ENC_ETH_INNER;
+    d->c.p += 14;
+    uint16_t type = load_be16(b + 12);
+    if (type < 0x0600)
+        return ST_DONE; /* 802.3 + LLC (STP, CDP, ...): non-IP */
+    d->ethertype = type;
+    return ST_ETHERTYPE;
+}
+
+static bool l2_known_nonip(uint16_t type)
+{
+    switch (type) {
+    case 0x0806: /* ARP */
+    case 0x8035: /* RARP */
+    case 0x0842: /* wake-on-LAN */
+    case 0x809b: case 0x80f3: /* AppleTalk, AARP */
+    case 0x8137: case 0x8138: /* IPX */
+    case 0x8808: case 0x8809: /* MAC control, slow protocols (LACP) */
+    case 0x8863: /* PPPoE discovery */
+    case 0x888e: /* EAPOL */
+    case 0x8892: /* PROFINET */
+    case 0x88a4: /* EtherCAT */
+    case 0x88b8: case 0x88ba: /* IEC 61850 */
+    case 0x88cc: /* LLDP */
+    case 0x88e5: /* MACsec */
+    case 0x88f7: /* PTP */
+    case 0x88fb: case 0x892f: /* PRP, HSR */
+    case 0x8902: /* CFM */
+    case 0x8906: case 0x8914: /* FCoE, FIP */
+    case 0x893a: /* IEEE 1905 */
+    case 0x9000: /* loopback */
+    case 0x22f0: /* AVTP */
+        return true;
+    default:
+        return false;
+    }
+}
+
+int l2_ethertype(struct dctx *d)
+{
+    struct v6m_packet *pkt = d->pkt;
+    struct cursor *c = &d->c;
+    for (;;) {
+        switch (d->ethertype) {
+        case 0x0800:
+            d->want_version = 0; /* like tshark: version 6 goes to IPv6 */
+            return ST_IPV4;
+        case 0x86dd:
+            d->want_version = 6;
+            return ST_IPV6;
+        case 0x8100: case 0x88a8: case 0x9100: case 0x9200: {
+            pkt->encap |= d->ethertype == 0x8100 ? V6M_ENC_VLAN : V6M_ENC_QINQ;
+            const uint8_t *b = cursor_peek(c, 4);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            c->p += 4;
+            if (pkt->n_vlans < V6M_MAX_VLANS)
+                pkt->vlan[pkt->n_vlans] = load_be16(b) & 0x0fff;
+            if (pkt->n_vlans < 255)
+                pkt->n_vlans++;
+            d->ethertype = load_be16(b + 2);
+            if (d->ethertype < 0x0600)
+                return ST_DONE; /* tagged 802.3/LLC */
+            continue;
+        }
+        case 0x8847: case 0x8848:
+            return ST_MPLS;
+        case 0x8864: {
+            const uint8_t *b = cursor_peek(c, 6);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (b[0] != 0x11 || b[1] != 0x00)
+                return dctx_drop(d, V6M_DROP_MALFORMED);
+            c->p += 6;
+            pkt->encap |= V6M_ENC_PPPOE | V6M_ENC_PPP;
+            pkt->pppoe_session = load_be16(b + 2);
+            dctx_bound(d, load_be16(b + 4));
+            if (!l2_read_ppp_proto(d))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            return ST_PPP;
+        }
+        case 0x880b: /* PPP (enhanced GRE / PPTP) */
+            pkt->encap |= V6M_ENC_PPP;
+            if (!l2_read_ppp_proto(d))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            return ST_PPP;
+        case 0x6558: /* transparent Ethernet bridging: the GRE/Geneve
+                      * layer that carried it already entered the tunnel */
+            return ST_ETH;
+        default:
+            if (pkt->depth == 0 || l2_known_nonip(d->ethertype))
+                return ST_DONE;
+            return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+        }
+    }
+}
+
+int l2_mpls(struct dctx *d)
+{
+    struct v6m_packet *pkt = d->pkt;
+    struct cursor *c = &d->c;
+    pkt->encap |= V6M_ENC_MPLS;
+    for (;;) {
+        uint32_t e = cursor_be32(c);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        if (pkt->n_mpls < V6M_MAX_MPLS)
+            pkt->mpls[pkt->n_mpls] = e >> 12;
+        if (pkt->n_mpls < 255)
+            pkt->n_mpls++;
+        if (e & 0x100)
+            break;
+    }
+    const uint8_t *b = cursor_peek(c, 1);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    switch (b[0] >> 4) {
+    case 4:
+        d->want_version = 4;
+        return ST_IPV4;
+    case 6:
+        d->want_version = 6;
+        return ST_IPV6;
+    case 0: /* pseudowire control word, then Ethernet */
+        if (!cursor_skip(c, 4))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return dctx_enter_tunnel(d, ST_ETH);
+    case 1: /* PW associated channel (BFD, OAM): non-IP */
+        return ST_DONE;
+    default:
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    }
+}
+
+bool l2_read_ppp_proto(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 2);
+    if (b && b[0] == 0xff && b[1] == 0x03) {
+        c->p += 2;
+        b = cursor_peek(c, 1);
+    } else if (!b) {
+        b = cursor_peek(c, 1);
+    }
+    if (!b)
+        return false;
+    if (b[0] & 1) {
+        d->ppp_proto = b[0];
+        c->p += 1;
+    } else {
+        if (!cursor_has(c, 2)) {
+            c->short_read = true;
+            return false;
+        }
+        d->ppp_proto = load_be16(b);
+        c->p += 2;
+    }
+    d->pkt->ppp_proto = d->ppp_proto;
+    return true;
+}
+
+bool l2_ppp_nonip(uint16_t proto)
+{
+    /* 0x8000-0xbfff network control protocols (IPCP 0x8021, IPV6CP 0x8057,
+     * CCP ...), 0xc000-0xffff link control (LCP 0xc021, PAP 0xc023,
+     * LQR 0xc025, CHAP 0xc223, EAP 0xc227). */
+    return proto >= 0x8000;
+}
+
+int l2_ppp(struct dctx *d)
+{
+    struct v6m_packet *pkt = d->pkt;
+    switch (d->ppp_proto) {
+    case 0x0021:
+        d->want_version = 4;
+        return ST_IPV4;
+    case 0x0057:
+        d->want_version = 6;
+        return ST_IPV6;
+    case 0x0281: case 0x0283:
+        return ST_MPLS;
+    case 0x002d: case 0x002f: /* Van Jacobson compressed TCP/IP */
+    case 0x003d:              /* multilink fragments */
+    case 0x00fb: case 0x00fd: /* compressed datagrams */
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    default:
+        if (l2_ppp_nonip(d->ppp_proto) || pkt->depth == 0) {
+            pkt->ppp_proto_nonip = 1;
+            return ST_DONE;
+        }
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    }
+}

@@ -1,0 +1,140 @@
+/*
+ * decode/link.c - link layer: the ST_LINK state and the link-type table.
+ *
+ * What each link type reads (pcap LINKTYPE_* registry):
+ *   1   Ethernet         -> ST_ETH
+ *   113 Linux SLL v1     16 bytes: pkttype(2) arphrd(2) addrlen(2) addr(8)
+ *                        protocol(2) -> protocol as an ethertype
+ *   276 Linux SLL v2     20 bytes: protocol(2) reserved(2) ifindex(4)
+ *                        arphrd(2) pkttype(1) addrlen(1) addr(8)
+ *   101, 12, 14 raw IP   version nibble 4/6 chooses the header
+ *   228 / 229            raw IPv4 / raw IPv6 only
+ *   0   BSD null         4-byte address family in the *capturing host's*
+ *                        order: read little-endian, and if that is > 0xffff
+ *                        it was big-endian. AF_INET 2; AF_INET6 is 10
+ *                        (Linux), 24 (NetBSD/OpenBSD), 28 (FreeBSD),
+ *                        30 (Darwin)
+ *   108 OpenBSD loop     same 4 bytes, network order
+ *   9, 50 PPP            optional address/control ff 03, then a 1- or
+ *                        2-byte protocol field -> ST_PPP
+ * SLL protocol values below 0x0600 (1 = Novell 802.3, 4 = 802.2 LLC, ...)
+ * are not ethertypes: non-IP.
+ */
+#include "decode/decode_int.h"
+
+bool v6m_linktype_supported(uint32_t linktype)
+{
+    return v6m_linktype_name(linktype) != NULL;
+}
+
+const char *v6m_linktype_name(uint32_t linktype)
+{
+    switch (linktype) {
+    case V6M_LINKTYPE_NULL: return "null";
+    case V6M_LINKTYPE_ETHERNET: return "ethernet";
+    case V6M_LINKTYPE_PPP: return "ppp";
+    case 12: return "raw_legacy12";
+    case 14: return "raw_legacy14";
+    case V6M_LINKTYPE_PPP_HDLC: return "ppp_hdlc";
+    case V6M_LINKTYPE_RAW: return "raw";
+    case V6M_LINKTYPE_LOOP: return "loop";
+    case V6M_LINKTYPE_LINUX_SLL: return "linux_sll";
+    case V6M_LINKTYPE_IPV4: return "ipv4";
+    case V6M_LINKTYPE_IPV6: return "ipv6";
+    case V6M_LINKTYPE_LINUX_SLL2: return "linux_sll2";
+    default: return NULL;
+    }
+}
+
+static int link_af(struct dctx *d, uint32_t af)
+{
+    switch (af) {
+    case 2:
+        return ST_IPV4;
+    case 10: case 24: case 28: case 30:
+        return ST_IPV6;
+    default:
+        return ST_DONE; /* another address family: non-IP, fully decoded */
+    }
+}
+
+static int link_raw(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 1);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    switch (b[0] >> 4) {
+    case 4: return ST_IPV4;
+    case 6: return ST_IPV6;
+    default: return dctx_drop(d, V6M_DROP_MALFORMED);
+    }
+}
+
+static int link_ppp(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 2);
+    if (b && b[0] == 0xff && b[1] == 0x03)
+        cursor_skip(&d->c, 2);
+    if (!l2_read_ppp_proto(d))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->pkt->encap |= V6M_ENC_PPP;
+    return ST_PPP;
+}
+
+static int link_sll_proto(struct dctx *d, uint16_t proto)
+{
+    if (proto < 0x0600)
+        return ST_DONE; /* Novell/LLC/CAN/...: non-IP */
+    d->ethertype = proto;
+    return ST_ETHERTYPE;
+}
+
+int link_decode(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    switch (d->pkt->linktype) {
+    case V6M_LINKTYPE_ETHERNET:
+        return ST_ETH;
+    case V6M_LINKTYPE_RAW: case 12: case 14:
+        return link_raw(d);
+    case V6M_LINKTYPE_IPV4:
+        d->want_version = 4;
+        return ST_IPV4;
+    case V6M_LINKTYPE_IPV6:
+        d->want_version = 6;
+        return ST_IPV6;
+    case V6M_LINKTYPE_LINUX_SLL: {
+        if (!cursor_skip(c, 14))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        uint16_t proto = cursor_be16(c);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return link_sll_proto(d, proto);
+    }
+    case V6M_LINKTYPE_LINUX_SLL2: {
+        uint16_t proto = cursor_be16(c);
+        if (!cursor_skip(c, 18) || c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return link_sll_proto(d, proto);
+    }
+    case V6M_LINKTYPE_NULL: {
+        uint32_t af = cursor_le32(c);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        if (af > 0xffff)
+            af = (af >> 24) | ((af >> 8) & 0xff00) | ((af << 8) & 0xff0000) | (af << 24);
+        return link_af(d, af);
+    }
+    case V6M_LINKTYPE_LOOP: {
+        uint32_t af = cursor_be32(c);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return link_af(d, af);
+    }
+    case V6M_LINKTYPE_PPP:
+    case V6M_LINKTYPE_PPP_HDLC:
+        return link_ppp(d);
+    default:
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_LINK);
+    }
+}

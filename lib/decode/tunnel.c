@@ -1,0 +1,353 @@
+/*
+ * decode/tunnel.c - tunnels carried by IP: GRE (+ERSPAN, enhanced GRE),
+ * and the UDP ones: VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo, AYIYA, L2TPv2.
+ * Each one reads its header, records its ids and loops the state machine
+ * back to ST_ETH / ST_ETHERTYPE / ST_IPV4 / ST_IPV6 / ST_PPP through
+ * dctx_enter_tunnel() (depth cap). IP-in-IP (4/41) is in ip.c.
+ *
+ * UDP dispatch follows tshark: the lower port is tried first, then the
+ * higher one; Teredo off port 3544 only with the heuristic switched on.
+ *
+ * Byte layouts (network order):
+ *  GRE v0   C R K S s recur(3) | flags(5) ver(3) | protocol(2)
+ *           [checksum(2) offset(2) if C or R] [key(4) if K] [seq(4) if S]
+ *           [SREs if R: af(2) offset(1) len(1) data(len), until af 0 len 0]
+ *  GRE v1   (RFC 2637, PPTP) K must be set: payload length(2) call id(2);
+ *           [seq(4) if S] [ack(4) if A = 0x0080]; protocol 0x880b PPP
+ *  ERSPAN   protocol 0x88be: type II = 8-byte header when the GRE S bit is
+ *           set, type I (no header) otherwise; 0x22eb: type III, 12 bytes
+ *           (ver/vlan, cos/bso/t/session, timestamp, sgt/p/ft/hwid/d/gra/O)
+ *           + 8-byte platform subheader when O (low bit of byte 11); then
+ *           Ethernet.
+ *  VXLAN    flags(1, I = 0x08) reserved(3) VNI(3) reserved(1); Ethernet.
+ *           (UDP 4789). VXLAN-GPE (4790): flags(1) reserved(2) next(1:
+ *           1 IPv4, 2 IPv6, 3 Ethernet, 5 MPLS) VNI(3) reserved(1).
+ *  Geneve   ver(2) optlen(6, 4-byte units) | O C rsvd(6) | protocol(2) |
+ *           VNI(3) rsvd(1) | options; protocol 0x6558 = Ethernet.
+ *  GTP-U v1 flags(1: version 3 bits = 1, PT = 0x10, E 0x04, S 0x02,
+ *           PN 0x01) type(1) length(2, after these 8 bytes) TEID(4)
+ *           [seq(2) N-PDU(1) next-ext(1) when any of E/S/PN]; each
+ *           extension header: len(1, in 4-octet units, 0 = malformed)
+ *           content next-ext(1, last byte). 0x85 PDU session container:
+ *           content[0] high nibble PDU type (0 DL, 1 UL), content[1] & 0x3f
+ *           QFI (TS 38.415). Type 255 (G-PDU) carries a T-PDU (IPv4/IPv6 by
+ *           the version nibble); other types are signalling.
+ *  Teredo   [auth: 0x0001 idlen(1) aulen(1) id au nonce(8) conf(1)]
+ *           [origin: 0x0000 port(2) addr(4)] IPv6 header. On port 3544 the
+ *           IPv6 version nibble is enough (tshark's port dissector); the
+ *           heuristic also wants >= 40 bytes and a payload length equal to
+ *           the bytes that follow the header (tshark's teredo_udp).
+ *  AYIYA    idlen/idtype | siglen/hash | auth/opcode | next header |
+ *           epoch(4) | identity(2^idlen) | signature(siglen * 4); opcode
+ *           1 (forward) carries IPv4 (4) or IPv6 (41).
+ *  L2TPv2   T L x x S x O P x x x x ver(4) | [length(2) if L] tunnel(2)
+ *           session(2) | [Ns Nr if S] | [offset size(2) + pad if O] | PPP.
+ */
+#include "decode/decode_int.h"
+
+#include <string.h>
+
+int tun_gre(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    struct v6m_packet *pkt = d->pkt;
+    pkt->encap |= V6M_ENC_GRE;
+    const uint8_t *b = cursor_peek(c, 4);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint16_t flags = load_be16(b);
+    uint16_t proto = load_be16(b + 2);
+    unsigned ver = flags & 7;
+    c->p += 4;
+    if (ver != 1) {
+        if (flags & 0xc000)
+            cursor_skip(c, 4);
+        if (flags & 0x2000) {
+            pkt->gre_key = cursor_be32(c);
+            pkt->gre_has_key = 1;
+        }
+        if (flags & 0x1000)
+            cursor_skip(c, 4);
+        if (flags & 0x4000) {
+            for (;;) {
+                uint16_t af = cursor_be16(c);
+                cursor_skip(c, 1);
+                uint8_t sl = cursor_u8(c);
+                if (c->short_read || (af == 0 && sl == 0))
+                    break;
+                cursor_skip(c, sl);
+            }
+        }
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    } else {
+        /* version 1 (RFC 2637 enhanced GRE); other versions are decoded
+         * with the same layout, as tshark does */
+        uint32_t key = 0;
+        if (flags & 0x2000)
+            key = cursor_be32(c);
+        if (flags & 0x1000)
+            cursor_skip(c, 4);
+        if (flags & 0x0080)
+            cursor_skip(c, 4);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        if (flags & 0x2000) {
+            pkt->gre_key = key;
+            pkt->gre_has_key = 1;
+            if ((key >> 16) == 0)
+                return ST_DONE; /* acknowledgement only */
+            dctx_bound(d, key >> 16);
+        }
+    }
+
+    switch (proto) {
+    case 0x88be:
+        pkt->encap |= V6M_ENC_ERSPAN;
+        if ((flags & 0x1000) && !cursor_skip(c, 8))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return dctx_enter_tunnel(d, ST_ETH);
+    case 0x22eb:
+        pkt->encap |= V6M_ENC_ERSPAN;
+        b = cursor_peek(c, 12);
+        if (!b || !cursor_skip(c, (b[11] & 1) ? 20 : 12))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        return dctx_enter_tunnel(d, ST_ETH);
+    default:
+        d->ethertype = proto;
+        return dctx_enter_tunnel(d, ST_ETHERTYPE);
+    }
+}
+
+static int tun_vxlan(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->pkt->encap |= V6M_ENC_VXLAN;
+    if (b[0] & 0x08)
+        d->pkt->vni = load_be32(b + 4) >> 8;
+    d->c.p += 8;
+    return dctx_enter_tunnel(d, ST_ETH);
+}
+
+static int tun_vxlan_gpe(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->pkt->encap |= V6M_ENC_VXLAN;
+    if (b[0] & 0x08)
+        d->pkt->vni = load_be32(b + 4) >> 8;
+    d->c.p += 8;
+    switch (b[3]) {
+    case 1: d->want_version = 4; return dctx_enter_tunnel(d, ST_IPV4);
+    case 2: d->want_version = 6; return dctx_enter_tunnel(d, ST_IPV6);
+    case 3: return dctx_enter_tunnel(d, ST_ETH);
+    case 5: return dctx_enter_tunnel(d, ST_MPLS);
+    default: return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    }
+}
+
+static int tun_geneve(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->pkt->encap |= V6M_ENC_GENEVE; /* any version, like tshark */
+    d->pkt->vni = load_be32(b + 4) >> 8;
+    uint16_t proto = load_be16(b + 2);
+    if (!cursor_skip(c, 8 + (size_t)(b[0] & 0x3f) * 4))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (proto == 0x6558)
+        return dctx_enter_tunnel(d, ST_ETH);
+    d->ethertype = proto;
+    return dctx_enter_tunnel(d, ST_ETHERTYPE);
+}
+
+static int tun_gtpu(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    struct v6m_packet *pkt = d->pkt;
+    const uint8_t *b = cursor_peek(c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint8_t flags = b[0];
+    if ((flags >> 5) > 2)
+        return -1; /* not GTP at all: let the other port try */
+    if ((flags >> 5) != 1 || !(flags & 0x10))
+        return dctx_drop(d, V6M_DROP_MALFORMED); /* GTP v0 / GTP' / v2 */
+    pkt->encap |= V6M_ENC_GTPU;
+    pkt->gtp_msg_type = b[1];
+    pkt->gtp_teid = load_be32(b + 4);
+    pkt->gtp_ep_family = pkt->inner.family;
+    memcpy(pkt->gtp_ep_src, pkt->inner.src, 16);
+    memcpy(pkt->gtp_ep_dst, pkt->inner.dst, 16);
+    pkt->gtp_user = 0;
+    uint16_t len = load_be16(b + 2);
+    c->p += 8;
+    dctx_bound(d, len);
+    if (flags & 0x07) {
+        b = cursor_peek(c, 4);
+        if (!b)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        c->p += 4;
+        uint8_t next = (flags & 0x04) ? b[3] : 0;
+        while (next != 0) {
+            b = cursor_peek(c, 1);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            size_t elen = (size_t)b[0] * 4;
+            if (elen == 0)
+                return dctx_drop(d, V6M_DROP_MALFORMED);
+            b = cursor_peek(c, elen);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (next == 0x85) {
+                pkt->gtp_pdu_type = b[1] >> 4;
+                pkt->gtp_qfi = elen >= 4 ? (b[2] & 0x3f) : 0xff;
+            }
+            next = b[elen - 1];
+            c->p += elen;
+        }
+    }
+    if (pkt->gtp_msg_type != 255)
+        return ST_DONE; /* signalling (echo, error indication, end marker...) */
+    b = cursor_peek(c, 1);
+    if (!b)
+        return dctx_rep_left(d) == 0 ? ST_DONE : dctx_drop(d, V6M_DROP_TRUNCATED);
+    switch (b[0] >> 4) {
+    case 4:
+        d->want_version = 4;
+        d->gtp_tpdu = 1;
+        return dctx_enter_tunnel(d, ST_IPV4);
+    case 6:
+        d->want_version = 6;
+        d->gtp_tpdu = 1;
+        return dctx_enter_tunnel(d, ST_IPV6);
+    default:
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    }
+}
+
+/* Returns ST_IPV6 (cursor moved past the indicators) or -1 when the
+ * payload does not look like Teredo (then nothing is changed). */
+static int tun_teredo(struct dctx *d, bool heuristic)
+{
+    struct cursor c = d->c;
+    struct v6m_packet *pkt = d->pkt;
+    uint8_t auth = 0, origin = 0;
+    if (heuristic && !cursor_has(&c, 40))
+        return -1;
+    const uint8_t *b = cursor_peek(&c, 4);
+    if (b && b[0] == 0 && b[1] == 1) {
+        auth = 1;
+        if (!cursor_skip(&c, 4 + (size_t)b[2] + b[3] + 9))
+            return -1;
+    }
+    b = cursor_peek(&c, 2);
+    if (b && b[0] == 0 && b[1] == 0) {
+        origin = 1;
+        if (!cursor_skip(&c, 8))
+            return -1;
+    }
+    b = cursor_peek(&c, heuristic ? 40 : 1);
+    if (!b || (b[0] >> 4) != 6)
+        return -1;
+    if (heuristic) {
+        size_t after = (size_t)(d->rep_end > cursor_offset(&c) ? d->rep_end - cursor_offset(&c) : 0);
+        if (after < 40 || load_be16(b + 4) != after - 40)
+            return -1;
+    }
+    d->c = c;
+    pkt->encap |= V6M_ENC_TEREDO;
+    pkt->teredo_auth = auth;
+    pkt->teredo_origin = origin;
+    d->want_version = 6;
+    return dctx_enter_tunnel(d, ST_IPV6);
+}
+
+static int tun_ayiya(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    size_t hlen = 8 + ((size_t)1 << (b[0] >> 4)) + (size_t)(b[1] >> 4) * 4;
+    unsigned opcode = b[2] & 15;
+    uint8_t nh = b[3];
+    d->pkt->encap |= V6M_ENC_AYIYA;
+    if (!cursor_skip(&d->c, hlen))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (opcode != 1)
+        return ST_DONE; /* heartbeat, query ...: no payload */
+    if (nh == 41) {
+        d->want_version = 6;
+        return dctx_enter_tunnel(d, ST_IPV6);
+    }
+    if (nh == 4) {
+        d->want_version = 0;
+        return dctx_enter_tunnel(d, ST_IPV4);
+    }
+    return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+}
+
+static int tun_l2tp(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 2);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint16_t fl = load_be16(b);
+    if ((fl & 0xf) != 2)
+        return ST_DONE; /* L2TPv3 over UDP, L2F ...: not decoded */
+    d->pkt->encap |= V6M_ENC_L2TP;
+    if (fl & 0x8000)
+        return ST_DONE; /* control message */
+    c->p += 2;
+    if (fl & 0x4000)
+        cursor_skip(c, 2);
+    cursor_skip(c, 4); /* tunnel id, session id */
+    if (fl & 0x0800)
+        cursor_skip(c, 4);
+    if (fl & 0x0200) {
+        uint16_t pad = cursor_be16(c);
+        cursor_skip(c, pad);
+    }
+    if (c->short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (!l2_read_ppp_proto(d))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->pkt->encap |= V6M_ENC_PPP;
+    return dctx_enter_tunnel(d, ST_PPP);
+}
+
+/* -1 when no decoder is registered on the port or it rejected the
+ * payload (tshark then tries the other port). */
+static int tun_udp_port(struct dctx *d, uint16_t port)
+{
+    switch (port) {
+    case 1701: return tun_l2tp(d);
+    case 2152: return tun_gtpu(d);
+    case 3544: return tun_teredo(d, false);
+    case 4789: return tun_vxlan(d);
+    case 4790: return tun_vxlan_gpe(d);
+    case 5072: return tun_ayiya(d);
+    case 6081: return tun_geneve(d);
+    default: return -1;
+    }
+}
+
+int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
+{
+    uint16_t lo = sport < dport ? sport : dport;
+    uint16_t hi = sport < dport ? dport : sport;
+    int st = tun_udp_port(d, lo);
+    if (st < 0 && hi != lo)
+        st = tun_udp_port(d, hi);
+    if (st >= 0)
+        return st;
+    if (d->teredo_heuristic && (st = tun_teredo(d, true)) >= 0)
+        return st;
+    return ST_DONE;
+}

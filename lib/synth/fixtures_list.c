@@ -1,0 +1,921 @@
+/*
+ * synth/fixtures_list.c - the conformance fixtures themselves: one small
+ * capture per encapsulation or link type, plus truncated and malformed
+ * variants (what each frame means: fixtures.h).
+ *
+ * Addresses are documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24, 2001:db8::/32) except where the encapsulation needs a
+ * special prefix (6to4 2002::/16, Teredo 2001::/32, ISATAP IIDs).
+ * Each tshark expectation (tfam) was checked with tshark 4.0.17:
+ *   tshark -2 -n -r F -T fields -e frame.number -e frame.protocols
+ *          --enable-heuristic teredo_udp
+ * Where tshark's view differs from the v6mon semantics the frame says so
+ * in its desc and the fam/tfam pair differs.
+ */
+#include <string.h>
+
+#include <v6mon/synth.h>
+
+#include "synth/fixtures.h"
+
+#define O V6M_FAMILY_OTHER
+#define V4 V6M_FAMILY_IPV4
+#define V6 V6M_FAMILY_IPV6
+#define S FX_SAME
+#define MOB V6M_SYNTH_MOBILE
+#define MET V6M_SYNTH_METRO
+#define OTH V6M_SYNTH_OTHER
+#define OK V6M_DROP_NONE
+#define TR V6M_DROP_TRUNCATED
+#define MAL V6M_DROP_MALFORMED
+#define UNR V6M_DROP_FRAGMENT_UNRESOLVED
+
+static const uint8_t MAC_A[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0a};
+static const uint8_t MAC_B[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0b};
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t A6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t B6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t TA6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t TB6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+#define A4 0xc0000201u  /* 192.0.2.1 */
+#define B4 0xc6336402u  /* 198.51.100.2 */
+#define TA4 0xcb007101u /* 203.0.113.1 */
+#define TB4 0xcb007102u /* 203.0.113.2 */
+
+static const uint8_t PAT[64] = "v6mon conformance fixture payload 0123456789 abcdefghijklmnopqrs";
+
+enum ik { IK_TCP, IK_SYN, IK_UDP, IK_ICMP, IK_ICMPR };
+
+static void payload(struct pb *b, size_t n)
+{
+    pb_payload(b, PAT, sizeof(PAT), 0, n);
+}
+
+/* Upper layer after an IP header whose protocol was set by the caller. */
+static void l4(struct pb *b, enum ik k, bool v6, size_t n)
+{
+    switch (k) {
+    case IK_TCP:
+        pb_tcp(b, 40000, 23456, 1000, 2000, 0x18, 8192, 0);
+        payload(b, n);
+        break;
+    case IK_SYN:
+        pb_tcp(b, 40000, 23456, 1000, 0, 0x02, 8192, 1460);
+        break;
+    case IK_UDP:
+        pb_udp(b, 40001, 40002);
+        payload(b, n);
+        break;
+    case IK_ICMP:
+    case IK_ICMPR:
+        if (v6)
+            pb_icmp6(b, k == IK_ICMP ? 128 : 129, 0, 0x12340001u);
+        else
+            pb_icmp4(b, k == IK_ICMP ? 8 : 0, 0, 0x12340001u);
+        payload(b, n);
+        break;
+    }
+}
+
+static uint8_t proto_of(enum ik k, bool v6)
+{
+    return k == IK_UDP ? 17 : (k == IK_ICMP || k == IK_ICMPR) ? (v6 ? 58 : 1) : 6;
+}
+
+static void in4(struct pb *b, enum ik k, size_t n)
+{
+    pb_ipv4(b, A4, B4, proto_of(k, false), 64, 0, 0x1234, 0x4000, NULL, 0);
+    l4(b, k, false, n);
+}
+
+static void in4r(struct pb *b, enum ik k, size_t n)
+{
+    pb_ipv4(b, B4, A4, proto_of(k, false), 60, 0, 0x4321, 0x4000, NULL, 0);
+    l4(b, k, false, n);
+}
+
+static void in6(struct pb *b, enum ik k, size_t n)
+{
+    pb_ipv6(b, A6, B6, proto_of(k, true), 64, 0, 0x12345);
+    l4(b, k, true, n);
+}
+
+static void eth(struct pb *b, uint16_t et)
+{
+    pb_reset(b);
+    pb_eth(b, MAC_B, MAC_A);
+    pb_u16(b, et);
+}
+
+static void fin(struct pb *b)
+{
+    pb_finish(b);
+    pb_pad60(b);
+}
+
+static void arp(struct pb *b, bool reply)
+{
+    pb_u16(b, 1);
+    pb_u16(b, 0x0800);
+    pb_u8(b, 6);
+    pb_u8(b, 4);
+    pb_u16(b, reply ? 2 : 1);
+    pb_bytes(b, reply ? MAC_B : MAC_A, 6);
+    pb_u32(b, reply ? B4 : A4);
+    if (reply)
+        pb_bytes(b, MAC_A, 6);
+    else
+        pb_zero(b, 6);
+    pb_u32(b, reply ? A4 : B4);
+}
+
+#define ADD(x, b, fam, tfam, seg, drop, desc) fx_add(&(x), &(b), 0, fam, tfam, seg, drop, desc)
+
+/* ---- plain Ethernet ----------------------------------------------------- */
+
+static void fx_eth(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "eth_ipv4", .desc = "Ethernet IPv4 TCP/UDP/ICMP", .linktype = 1};
+    eth(b, 0x0800); in4(b, IK_SYN, 0); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "tcp syn");
+    eth(b, 0x0800); in4(b, IK_TCP, 200); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "tcp data");
+    eth(b, 0x0800); in4(b, IK_UDP, 40); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "udp");
+    eth(b, 0x0800); in4(b, IK_ICMP, 32); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "icmp echo request");
+    eth(b, 0x0800); in4r(b, IK_ICMPR, 32); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "icmp echo reply");
+    emit(ctx, &x);
+
+    struct fx y = {.name = "eth_ipv6", .desc = "Ethernet IPv6 TCP/UDP/ICMPv6", .linktype = 1};
+    eth(b, 0x86dd); in6(b, IK_SYN, 0); fin(b);
+    ADD(y, *b, V6, S, OTH, OK, "tcp syn");
+    eth(b, 0x86dd); in6(b, IK_TCP, 1400); fin(b);
+    ADD(y, *b, V6, S, OTH, OK, "tcp data 1400");
+    eth(b, 0x86dd); in6(b, IK_UDP, 40); fin(b);
+    ADD(y, *b, V6, S, OTH, OK, "udp");
+    eth(b, 0x86dd); in6(b, IK_ICMP, 32); fin(b);
+    ADD(y, *b, V6, S, OTH, OK, "icmpv6 echo request");
+    emit(ctx, &y);
+
+    struct fx z = {.name = "eth_nonip", .desc = "ARP, LLDP, 802.3/LLC STP", .linktype = 1};
+    pb_reset(b); pb_eth(b, BCAST, MAC_A); pb_u16(b, 0x0806); arp(b, false); fin(b);
+    ADD(z, *b, O, S, OTH, OK, "arp request");
+    pb_reset(b); pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x0806); arp(b, true); fin(b);
+    ADD(z, *b, O, S, OTH, OK, "arp reply");
+    static const uint8_t lldp[6] = {0x01, 0x80, 0xc2, 0, 0, 0x0e};
+    pb_reset(b); pb_eth(b, lldp, MAC_A); pb_u16(b, 0x88cc);
+    pb_u16(b, (1 << 9) | 7); pb_u8(b, 4); pb_bytes(b, MAC_A, 6);
+    pb_u16(b, (2 << 9) | 3); pb_u8(b, 7); pb_bytes(b, "p1", 2);
+    pb_u16(b, (3 << 9) | 2); pb_u16(b, 120); pb_u16(b, 0); fin(b);
+    ADD(z, *b, O, S, OTH, OK, "lldp");
+    static const uint8_t stp[6] = {0x01, 0x80, 0xc2, 0, 0, 0};
+    pb_reset(b); pb_eth(b, stp, MAC_A); pb_u16(b, 38);
+    pb_u8(b, 0x42); pb_u8(b, 0x42); pb_u8(b, 0x03); pb_zero(b, 35); fin(b);
+    ADD(z, *b, O, S, OTH, OK, "802.3 llc stp");
+    emit(ctx, &z);
+}
+
+/* ---- VLAN, QinQ, MPLS --------------------------------------------------- */
+
+static void fx_vlan(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "vlan", .desc = "802.1Q tagged IPv4/IPv6/ARP, double 802.1Q", .linktype = 1};
+    eth(b, 0x8100); pb_u16(b, 100); pb_u16(b, 0x0800); in4(b, IK_TCP, 100); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "vlan 100 ipv4 tcp");
+    eth(b, 0x8100); pb_u16(b, 0x2000 | 100); pb_u16(b, 0x86dd); in6(b, IK_UDP, 100); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "vlan 100 pcp 1 ipv6 udp");
+    eth(b, 0x8100); pb_u16(b, 100); pb_u16(b, 0x0806); arp(b, false); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "vlan arp");
+    eth(b, 0x8100); pb_u16(b, 10); pb_u16(b, 0x8100); pb_u16(b, 20); pb_u16(b, 0x86dd);
+    in6(b, IK_ICMP, 16); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "802.1Q in 802.1Q ipv6 icmpv6");
+    emit(ctx, &x);
+
+    struct fx y = {.name = "qinq_88a8", .desc = "802.1ad S-tag 0x88a8 + C-tag", .linktype = 1};
+    eth(b, 0x88a8); pb_u16(b, 300); pb_u16(b, 0x8100); pb_u16(b, 20); pb_u16(b, 0x0800);
+    in4(b, IK_UDP, 60); fin(b);
+    ADD(y, *b, V4, S, OTH, OK, "qinq ipv4 udp");
+    eth(b, 0x88a8); pb_u16(b, 300); pb_u16(b, 0x8100); pb_u16(b, 21); pb_u16(b, 0x86dd);
+    in6(b, IK_TCP, 60); fin(b);
+    ADD(y, *b, V6, S, OTH, OK, "qinq ipv6 tcp");
+    eth(b, 0x88a8); pb_u16(b, 300); pb_u16(b, 0x0800); in4(b, IK_ICMP, 8); fin(b);
+    ADD(y, *b, V4, S, OTH, OK, "s-tag only ipv4 icmp");
+    emit(ctx, &y);
+
+    struct fx z = {.name = "qinq_9100", .desc = "legacy QinQ 0x9100 + 0x8100", .linktype = 1};
+    eth(b, 0x9100); pb_u16(b, 400); pb_u16(b, 0x8100); pb_u16(b, 30); pb_u16(b, 0x0800);
+    in4(b, IK_TCP, 60); fin(b);
+    ADD(z, *b, V4, S, OTH, OK, "0x9100 qinq ipv4");
+    eth(b, 0x9100); pb_u16(b, 400); pb_u16(b, 0x8100); pb_u16(b, 31); pb_u16(b, 0x86dd);
+    in6(b, IK_UDP, 60); fin(b);
+    ADD(z, *b, V6, S, OTH, OK, "0x9100 qinq ipv6");
+    emit(ctx, &z);
+}
+
+static void mpls(struct pb *b, uint32_t label, bool bos)
+{
+    pb_u32(b, label << 12 | (bos ? 0x100u : 0) | 64);
+}
+
+static void fx_mpls(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "mpls", .desc = "MPLS with IPv4, IPv6, explicit null, Ethernet pseudowire with control word", .linktype = 1};
+    eth(b, 0x8847); mpls(b, 100, false); mpls(b, 200, true); in4(b, IK_TCP, 80); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "2 labels ipv4");
+    eth(b, 0x8847); mpls(b, 300, true); in6(b, IK_UDP, 80); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "1 label ipv6");
+    eth(b, 0x8847); mpls(b, 2, true); in6(b, IK_ICMP, 16); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "ipv6 explicit null");
+    static const uint8_t pw_a[6] = {0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c};
+    static const uint8_t pw_b[6] = {0x00, 0x1c, 0x73, 0x01, 0x02, 0x03};
+    eth(b, 0x8847); mpls(b, 1000, false); mpls(b, 500, true); pb_u32(b, 1);
+    pb_eth(b, pw_b, pw_a); pb_u16(b, 0x0800); in4(b, IK_UDP, 40); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "ethernet pw with control word, ipv4");
+    emit(ctx, &x);
+}
+
+/* ---- PPPoE ---------------------------------------------------------------- */
+
+static void pppoe_disc(struct pb *b, uint8_t code, uint16_t sid, bool ac)
+{
+    pb_u16(b, 0x8863);
+    size_t off = b->len;
+    pb_u8(b, 0x11);
+    pb_u8(b, code);
+    pb_u16(b, sid);
+    pb_u16(b, 0);
+    pb_u16(b, 0x0101);
+    pb_u16(b, 0);
+    if (ac) {
+        pb_u16(b, 0x0102);
+        pb_u16(b, 4);
+        pb_bytes(b, "BRAS", 4);
+    }
+    pb_u16(b, 0x0103);
+    pb_u16(b, 4);
+    pb_u32(b, 0xdeadbeef);
+    put16(b->buf + off + 4, (uint16_t)(b->len - off - 6));
+}
+
+static void ppp_ctl(struct pb *b, uint8_t code, uint8_t id, bool magic)
+{
+    pb_u8(b, code);
+    pb_u8(b, id);
+    pb_u16(b, magic ? 8 : 4);
+    if (magic)
+        pb_u32(b, 0x11223344);
+}
+
+static void fx_pppoe(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "pppoe", .desc = "PPPoE discovery and session (IPv4, IPv6, LCP, IPCP, IPV6CP)", .linktype = 1};
+    pb_reset(b); pb_eth(b, BCAST, MAC_A); pppoe_disc(b, 0x09, 0, false); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "PADI");
+    pb_reset(b); pb_eth(b, MAC_A, MAC_B); pppoe_disc(b, 0x07, 0, true); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "PADO");
+    pb_reset(b); pb_eth(b, MAC_B, MAC_A); pppoe_disc(b, 0x19, 0, true); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "PADR");
+    pb_reset(b); pb_eth(b, MAC_A, MAC_B); pppoe_disc(b, 0x65, 0x0042, true); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "PADS session 0x42");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0xc021); ppp_ctl(b, 1, 1, false); fin(b);
+    ADD(x, *b, O, S, MET, OK, "LCP configure-request");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x8021); ppp_ctl(b, 1, 2, false); fin(b);
+    ADD(x, *b, O, S, MET, OK, "IPCP configure-request");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x8057); ppp_ctl(b, 1, 3, false); fin(b);
+    ADD(x, *b, O, S, MET, OK, "IPV6CP configure-request");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x0021); in4(b, IK_TCP, 100); fin(b);
+    ADD(x, *b, V4, S, MET, OK, "session ipv4 tcp");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x0057); in6(b, IK_UDP, 100); fin(b);
+    ADD(x, *b, V6, S, MET, OK, "session ipv6 udp");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0xc021); ppp_ctl(b, 9, 4, true); fin(b);
+    ADD(x, *b, O, S, MET, OK, "LCP echo-request");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0xc021); ppp_ctl(b, 10, 4, true); fin(b);
+    ADD(x, *b, O, S, MET, OK, "LCP echo-reply");
+    eth(b, 0x8100); pb_u16(b, 7); pb_u16(b, 0x8864); pb_pppoe_session(b, 0x43, 0x0057);
+    in6(b, IK_ICMP, 8); fin(b);
+    ADD(x, *b, V6, S, MET, OK, "vlan session ipv6 icmpv6");
+    pb_reset(b); pb_eth(b, MAC_A, MAC_B); pppoe_disc(b, 0xa7, 0x0042, false); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "PADT");
+    emit(ctx, &x);
+}
+
+/* ---- other link types ----------------------------------------------------- */
+
+static void sll1(struct pb *b, uint16_t proto)
+{
+    pb_reset(b);
+    pb_u16(b, 0);      /* to us */
+    pb_u16(b, 1);      /* ARPHRD_ETHER */
+    pb_u16(b, 6);
+    pb_bytes(b, MAC_A, 6);
+    pb_u16(b, 0);
+    pb_u16(b, proto);
+}
+
+static void sll2(struct pb *b, uint16_t proto)
+{
+    pb_reset(b);
+    pb_u16(b, proto);
+    pb_u16(b, 0);
+    pb_u32(b, 2);      /* ifindex */
+    pb_u16(b, 1);
+    pb_u8(b, 4);       /* outgoing */
+    pb_u8(b, 6);
+    pb_bytes(b, MAC_A, 6);
+    pb_u16(b, 0);
+}
+
+static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx a = {.name = "linux_sll", .desc = "Linux cooked capture v1 (LINKTYPE 113)", .linktype = 113};
+    sll1(b, 0x0800); in4(b, IK_TCP, 50); pb_finish(b);
+    ADD(a, *b, V4, S, OTH, OK, "sll ipv4");
+    sll1(b, 0x86dd); in6(b, IK_UDP, 50); pb_finish(b);
+    ADD(a, *b, V6, S, OTH, OK, "sll ipv6");
+    sll1(b, 0x0806); arp(b, false); pb_finish(b);
+    ADD(a, *b, O, S, OTH, OK, "sll arp");
+    emit(ctx, &a);
+
+    struct fx c = {.name = "linux_sll2", .desc = "Linux cooked capture v2 (LINKTYPE 276)", .linktype = 276};
+    sll2(b, 0x0800); in4(b, IK_UDP, 50); pb_finish(b);
+    ADD(c, *b, V4, S, OTH, OK, "sll2 ipv4");
+    sll2(b, 0x86dd); in6(b, IK_TCP, 50); pb_finish(b);
+    ADD(c, *b, V6, S, OTH, OK, "sll2 ipv6");
+    sll2(b, 0x0806); arp(b, true); pb_finish(b);
+    ADD(c, *b, O, S, OTH, OK, "sll2 arp");
+    emit(ctx, &c);
+
+    struct fx r = {.name = "raw", .desc = "raw IP (LINKTYPE 101)", .linktype = 101};
+    pb_reset(b); in4(b, IK_TCP, 50); pb_finish(b);
+    ADD(r, *b, V4, S, OTH, OK, "raw ipv4");
+    pb_reset(b); in6(b, IK_UDP, 50); pb_finish(b);
+    ADD(r, *b, V6, S, OTH, OK, "raw ipv6");
+    emit(ctx, &r);
+
+    struct fx r4 = {.name = "raw_ipv4", .desc = "LINKTYPE_IPV4 (228)", .linktype = 228};
+    pb_reset(b); in4(b, IK_UDP, 10); pb_finish(b);
+    ADD(r4, *b, V4, S, OTH, OK, "ipv4");
+    pb_reset(b); in4(b, IK_ICMP, 10); pb_finish(b);
+    ADD(r4, *b, V4, S, OTH, OK, "ipv4 icmp");
+    emit(ctx, &r4);
+
+    struct fx r6 = {.name = "raw_ipv6", .desc = "LINKTYPE_IPV6 (229)", .linktype = 229};
+    pb_reset(b); in6(b, IK_TCP, 10); pb_finish(b);
+    ADD(r6, *b, V6, S, OTH, OK, "ipv6");
+    pb_reset(b); in6(b, IK_ICMP, 10); pb_finish(b);
+    ADD(r6, *b, V6, S, OTH, OK, "ipv6 icmpv6");
+    emit(ctx, &r6);
+
+    struct fx n = {.name = "null", .desc = "BSD loopback (LINKTYPE 0), AF in either byte order; AF_INET6 24, 28, 30", .linktype = 0};
+    static const uint32_t afs[4] = {2, 24, 28, 30};
+    for (int be = 0; be < 2; be++)
+        for (int i = 0; i < 4; i++) {
+            pb_reset(b);
+            if (be)
+                pb_u32(b, afs[i]);
+            else
+                pb_u32le(b, afs[i]);
+            if (i == 0)
+                in4(b, IK_UDP, 20);
+            else
+                in6(b, IK_UDP, 20);
+            pb_finish(b);
+            static const char *const d[2][4] = {
+                {"AF_INET little-endian", "AF 24 little-endian", "AF 28 little-endian", "AF 30 little-endian"},
+                {"AF_INET big-endian", "AF 24 big-endian", "AF 28 big-endian", "AF 30 big-endian"}};
+            ADD(n, *b, i ? V6 : V4, S, OTH, OK, d[be][i]);
+        }
+    emit(ctx, &n);
+
+    struct fx l = {.name = "loop", .desc = "OpenBSD loopback (LINKTYPE 108), AF in network order", .linktype = 108};
+    for (int i = 0; i < 4; i++) {
+        pb_reset(b);
+        pb_u32(b, afs[i]);
+        if (i == 0)
+            in4(b, IK_TCP, 20);
+        else
+            in6(b, IK_TCP, 20);
+        pb_finish(b);
+        static const char *const d[4] = {"AF_INET", "AF 24", "AF 28", "AF 30"};
+        ADD(l, *b, i ? V6 : V4, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &l);
+
+    struct fx p = {.name = "ppp", .desc = "PPP (LINKTYPE 9), with and without address/control", .linktype = 9};
+    pb_reset(b); pb_u8(b, 0xff); pb_u8(b, 0x03); pb_u16(b, 0x0021); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(p, *b, V4, S, OTH, OK, "ff03 ipv4");
+    pb_reset(b); pb_u8(b, 0xff); pb_u8(b, 0x03); pb_u16(b, 0x0057); in6(b, IK_UDP, 30); pb_finish(b);
+    ADD(p, *b, V6, S, OTH, OK, "ff03 ipv6");
+    pb_reset(b); pb_u16(b, 0x0021); in4(b, IK_ICMP, 30); pb_finish(b);
+    ADD(p, *b, V4, S, OTH, OK, "no address/control ipv4");
+    pb_reset(b); pb_u8(b, 0xff); pb_u8(b, 0x03); pb_u16(b, 0xc021); ppp_ctl(b, 9, 1, true); pb_finish(b);
+    ADD(p, *b, O, S, OTH, OK, "LCP echo-request");
+    emit(ctx, &p);
+}
+
+/* ---- GRE, ERSPAN, VXLAN, Geneve -------------------------------------------- */
+
+static void gre_v4(struct pb *b, uint16_t flags, uint16_t proto)
+{
+    eth(b, 0x0800);
+    pb_ipv4(b, TA4, TB4, 47, 255, 0, 7, 0x4000, NULL, 0);
+    size_t off = b->len;
+    pb_u16(b, flags);
+    pb_u16(b, proto);
+    if (flags & 0x8000) {
+        pb_push_layer(b, PBL_GRE_CSUM, off);
+        pb_u32(b, 0);
+    }
+    if (flags & 0x2000)
+        pb_u32(b, 0x1001);
+    if (flags & 0x1000)
+        pb_u32(b, 77);
+}
+
+static void fx_gre(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "gre", .desc = "GRE (key, sequence, checksum), transparent Ethernet, ERSPAN II/III, GRE over IPv6", .linktype = 1};
+    gre_v4(b, 0, 0x0800); in4(b, IK_TCP, 60); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "gre ipv4");
+    gre_v4(b, 0x2000, 0x86dd); in6(b, IK_UDP, 60); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "gre key ipv6");
+    gre_v4(b, 0xb000, 0x0800); in4(b, IK_UDP, 60); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "gre checksum+key+seq ipv4");
+    gre_v4(b, 0x2000, 0x6558); pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_TCP, 40); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "gre transparent ethernet ipv6");
+    gre_v4(b, 0x1000, 0x88be);
+    pb_u32(b, 0x10000000u | 100u << 16 | 0x0800u | 5); /* ver 1, vlan 100, en, session 5 */
+    pb_u32(b, 0);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x0800); in4(b, IK_TCP, 40); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "erspan II ipv4");
+    gre_v4(b, 0x1000, 0x22eb);
+    pb_u32(b, 0x20000000u | 200u << 16 | 6); /* ver 2, vlan 200, session 6 */
+    pb_u32(b, 0x00010000);                   /* timestamp */
+    pb_u32(b, 0);                            /* SGT, flags, no subheader */
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_UDP, 40); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "erspan III ipv6");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 47, 64, 0, 0); pb_u16(b, 0); pb_u16(b, 0x0800);
+    in4(b, IK_ICMP, 20); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "gre over ipv6, ipv4 inside");
+    emit(ctx, &x);
+
+    struct fx v = {.name = "vxlan", .desc = "VXLAN (UDP 4789) over IPv4 and IPv6", .linktype = 1};
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 8, 0, NULL, 0); pb_udp_nocsum(b, 50000, 4789);
+    pb_u32(b, 0x08000000); pb_u32(b, 5001u << 8);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x0800); in4(b, IK_TCP, 50); fin(b);
+    ADD(v, *b, V4, S, OTH, OK, "vxlan ipv4");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 9, 0, NULL, 0); pb_udp_nocsum(b, 50001, 4789);
+    pb_u32(b, 0x08000000); pb_u32(b, 5001u << 8);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_UDP, 50); fin(b);
+    ADD(v, *b, V6, S, OTH, OK, "vxlan ipv6");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 50002, 4789);
+    pb_u32(b, 0x08000000); pb_u32(b, 5002u << 8);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x0800); in4(b, IK_ICMP, 20); fin(b);
+    ADD(v, *b, V4, S, OTH, OK, "vxlan over ipv6, ipv4 inside");
+    emit(ctx, &v);
+
+    struct fx g = {.name = "geneve", .desc = "Geneve (UDP 6081) with and without options", .linktype = 1};
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 10, 0, NULL, 0); pb_udp(b, 50003, 6081);
+    pb_u16(b, 0x0000); pb_u16(b, 0x6558); pb_u32(b, 7001u << 8);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x0800); in4(b, IK_TCP, 50); fin(b);
+    ADD(g, *b, V4, S, OTH, OK, "geneve ethernet ipv4");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 11, 0, NULL, 0); pb_udp(b, 50004, 6081);
+    pb_u16(b, 0x0200); pb_u16(b, 0x6558); pb_u32(b, 7002u << 8);
+    pb_u16(b, 0x0103); pb_u8(b, 0x80); pb_u8(b, 1); pb_u32(b, 0xa5a5a5a5);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_UDP, 50); fin(b);
+    ADD(g, *b, V6, S, OTH, OK, "geneve with option, ethernet ipv6");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 12, 0, NULL, 0); pb_udp(b, 50005, 6081);
+    pb_u16(b, 0x0000); pb_u16(b, 0x86dd); pb_u32(b, 7003u << 8);
+    in6(b, IK_TCP, 20); fin(b);
+    ADD(g, *b, V6, S, OTH, OK, "geneve protocol 0x86dd (no inner ethernet)");
+    emit(ctx, &g);
+}
+
+/* ---- GTP-U ---------------------------------------------------------------- */
+
+static void gtp_outer(struct pb *b, bool v6, uint16_t sport)
+{
+    if (v6) {
+        eth(b, 0x86dd);
+        pb_ipv6(b, TA6, TB6, 17, 64, 0, 0);
+    } else {
+        eth(b, 0x0800);
+        pb_ipv4(b, TA4, TB4, 17, 64, 0, 13, 0x4000, NULL, 0);
+    }
+    pb_udp(b, sport, 2152);
+}
+
+static void fx_gtp(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "gtpu", .desc = "GTP-U v1 over IPv4 and IPv6: G-PDUs, extension headers, echo, end marker", .linktype = 1};
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in4(b, IK_TCP, 100); fin(b);
+    ADD(x, *b, V4, S, MOB, OK, "ipv4 transport, g-pdu ipv4");
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x32, 255, 0x1002, 77, 0); in6(b, IK_UDP, 100); fin(b);
+    ADD(x, *b, V6, S, MOB, OK, "ipv4 transport, S flag, g-pdu ipv6");
+    gtp_outer(b, true, 2152); pb_gtp(b, 0x34, 255, 0x2001, 0, 0x85);
+    pb_gtp_ext_pdu_session(b, 1, 9, 0); in4(b, IK_UDP, 100); fin(b);
+    ADD(x, *b, V4, S, MOB, OK, "ipv6 transport, pdu session container UL qfi 9, ipv4");
+    gtp_outer(b, true, 2152); pb_gtp(b, 0x34, 255, 0x2002, 0, 0xc0);
+    pb_u8(b, 1); pb_u16(b, 0x0102); pb_u8(b, 0x85);      /* PDCP PDU number */
+    pb_gtp_ext_pdu_session(b, 0, 5, 0); in6(b, IK_TCP, 100); fin(b);
+    ADD(x, *b, V6, S, MOB, OK, "ipv6 transport, ext chain 0xc0+0x85 DL, ipv6");
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x31, 255, 0x1003, 0, 0); in6(b, IK_ICMP, 32); fin(b);
+    ADD(x, *b, V6, S, MOB, OK, "PN flag, g-pdu icmpv6");
+    gtp_outer(b, false, 40000); pb_gtp(b, 0x32, 1, 0, 1, 0); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "echo request (signalling)");
+    eth(b, 0x0800); pb_ipv4(b, TB4, TA4, 17, 64, 0, 14, 0x4000, NULL, 0); pb_udp(b, 2152, 40000);
+    pb_gtp(b, 0x32, 2, 0, 1, 0); pb_u8(b, 14); pb_u8(b, 3); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "echo response with recovery IE (signalling)");
+    gtp_outer(b, true, 2152); pb_gtp(b, 0x30, 254, 0x2001, 0, 0); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "end marker over ipv6 (signalling)");
+    emit(ctx, &x);
+}
+
+/* ---- IP in IP, Teredo ------------------------------------------------------ */
+
+static void fx_ipip(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "ipip", .desc = "4in4, 6in4 (plain, 6to4, ISATAP), 4in6 (DS-Lite), 6in6", .linktype = 1};
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 4, 64, 0, 20, 0, NULL, 0); in4(b, IK_TCP, 40); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "4in4");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 41, 64, 0, 21, 0, NULL, 0); in6(b, IK_TCP, 40); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "6in4");
+    uint8_t s6[16] = {0x20, 0x02, 0xcb, 0x00, 0x71, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    eth(b, 0x0800); pb_ipv4(b, TA4, 0xc0586301u, 41, 64, 0, 22, 0, NULL, 0);
+    pb_ipv6(b, s6, B6, 17, 64, 0, 0); l4(b, IK_UDP, true, 40); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "6to4 2002:cb00:7101::1 via 192.88.99.1");
+    uint8_t is6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0x5e, 0xfe, 0xcb, 0x00, 0x71, 0x01};
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 41, 64, 0, 23, 0, NULL, 0);
+    pb_ipv6(b, is6, B6, 58, 64, 0, 0); l4(b, IK_ICMP, true, 16); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "ISATAP ::5efe:203.0.113.1");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 4, 64, 0, 0); in4(b, IK_UDP, 40); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "4in6 (DS-Lite)");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 41, 64, 0, 0); in6(b, IK_UDP, 40); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "6in6");
+    emit(ctx, &x);
+}
+
+static void fx_teredo(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "teredo", .desc = "Teredo on UDP 3544: plain, origin indication, authentication indication", .linktype = 1};
+    uint8_t cl[16] = {0x20, 0x01, 0, 0, 0xcb, 0x00, 0x71, 0x02, 0x80, 0x00, 0x63, 0xbf, 0x3f, 0xff, 0xfd, 0xfe};
+    eth(b, 0x0800); pb_ipv4(b, A4, TB4, 17, 64, 0, 30, 0, NULL, 0); pb_udp(b, 40000, 3544);
+    pb_ipv6(b, cl, B6, 17, 64, 0, 0); l4(b, IK_UDP, true, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "client to server port 3544");
+    eth(b, 0x0800); pb_ipv4(b, TB4, A4, 17, 64, 0, 31, 0, NULL, 0); pb_udp(b, 3544, 40000);
+    pb_u16(b, 0x0000); pb_u16(b, (uint16_t)~40000); pb_u32(b, ~A4);
+    pb_ipv6(b, B6, cl, 6, 64, 0, 0); l4(b, IK_TCP, true, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "origin indication");
+    eth(b, 0x0800); pb_ipv4(b, A4, TB4, 17, 64, 0, 32, 0, NULL, 0); pb_udp(b, 40000, 3544);
+    pb_u16(b, 0x0001); pb_u8(b, 0); pb_u8(b, 0); pb_u32(b, 0x01020304); pb_u32(b, 0x05060708); pb_u8(b, 0);
+    pb_ipv6(b, cl, B6, 58, 255, 0, 0); pb_icmp6(b, 133, 0, 0); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "authentication indication + router solicitation");
+    eth(b, 0x0800); pb_ipv4(b, TB4, A4, 17, 64, 0, 33, 0, NULL, 0); pb_udp(b, 3544, 40000);
+    pb_u16(b, 0x0001); pb_u8(b, 0); pb_u8(b, 0); pb_u32(b, 0x01020304); pb_u32(b, 0x05060708); pb_u8(b, 0);
+    pb_u16(b, 0x0000); pb_u16(b, (uint16_t)~40000); pb_u32(b, ~A4);
+    pb_ipv6(b, B6, cl, 17, 64, 0, 0); l4(b, IK_UDP, true, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "authentication + origin indication");
+    eth(b, 0x0800); pb_ipv4(b, A4, TB4, 17, 64, 0, 34, 0, NULL, 0); pb_udp(b, 40000, 3544);
+    pb_ipv6(b, cl, B6, 59, 64, 0, 0); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "bubble (next header 59)");
+    emit(ctx, &x);
+}
+
+/* ---- IPv6 extension headers, IPv4 options --------------------------------- */
+
+static void fx_ext(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "ipv6_ext", .desc = "IPv6 extension headers: HBH, DSTOPT, RH0, SRH, fragment, AH, ESP, chain, no next header", .linktype = 1};
+    static const uint8_t hbh[8] = {17, 0, 5, 2, 0, 0, 1, 0};
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 0, 1, 0, 0); pb_bytes(b, hbh, 8); l4(b, IK_UDP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "hop-by-hop router alert, udp");
+    static const uint8_t dst[8] = {6, 0, 1, 4, 0, 0, 0, 0};
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 60, 64, 0, 0); pb_bytes(b, dst, 8); l4(b, IK_TCP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "destination options, tcp");
+    eth(b, 0x86dd); pb_ipv6(b, A6, TB6, 43, 64, 0, 0);
+    { uint8_t h[8] = {17, 2, 0, 1, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    size_t fd = b->len; pb_bytes(b, B6, 16); pb_ipv6_set_final_dst(b, fd);
+    l4(b, IK_UDP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "routing type 0, segments left 1");
+    eth(b, 0x86dd); pb_ipv6(b, A6, TA6, 43, 64, 0, 0xabcde);
+    { uint8_t h[8] = {6, 6, 4, 2, 2, 0, 0, 0}; pb_bytes(b, h, 8); }
+    fd = b->len; pb_bytes(b, B6, 16); pb_bytes(b, TB6, 16); pb_bytes(b, TA6, 16);
+    pb_ipv6_set_final_dst(b, fd);
+    l4(b, IK_TCP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "SRH type 4, 3 segments, segments left 2, flow label");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 44, 64, 0, 0);
+    { uint8_t h[8] = {17, 0, 0, 0, 0, 0, 0x12, 0x34}; pb_bytes(b, h, 8); }
+    l4(b, IK_UDP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "atomic fragment (offset 0, M 0)");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 51, 64, 0, 0);
+    { uint8_t h[12] = {6, 4, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 1}; pb_bytes(b, h, 12); pb_zero(b, 12); }
+    l4(b, IK_TCP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "AH (12-byte ICV), tcp");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 50, 64, 0, 0); pb_u32(b, 0x1002); pb_u32(b, 1); payload(b, 48); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "ESP");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 0, 64, 0, 0);
+    { uint8_t h[8] = {60, 0, 1, 4, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    { uint8_t h[8] = {43, 0, 1, 4, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    { uint8_t h[8] = {60, 2, 4, 0, 0, 0, 0, 0}; pb_bytes(b, h, 8); pb_bytes(b, B6, 16); }
+    { uint8_t h[8] = {17, 0, 1, 4, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    l4(b, IK_UDP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "chain hbh, dstopt, srh (segments left 0), dstopt, udp");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 59, 64, 0, 0); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "no next header");
+    emit(ctx, &x);
+
+    struct fx o = {.name = "ipv4_options", .desc = "IPv4 options: router alert, record route, timestamp", .linktype = 1};
+    static const uint8_t ra[4] = {0x94, 4, 0, 0};
+    eth(b, 0x0800); pb_ipv4(b, A4, B4, 17, 1, 0, 40, 0, ra, 4); l4(b, IK_UDP, false, 20); fin(b);
+    ADD(o, *b, V4, S, OTH, OK, "router alert (IHL 6)");
+    static const uint8_t rr[12] = {7, 11, 8, 192, 0, 2, 254, 0, 0, 0, 0, 1};
+    eth(b, 0x0800); pb_ipv4(b, A4, B4, 1, 64, 0, 41, 0, rr, 12); l4(b, IK_ICMP, false, 20); fin(b);
+    ADD(o, *b, V4, S, OTH, OK, "record route (IHL 8)");
+    static const uint8_t tsopt[12] = {68, 12, 9, 0, 0, 0, 0, 100, 0, 0, 0, 0};
+    eth(b, 0x0800); pb_ipv4(b, A4, B4, 6, 64, 0, 42, 0, tsopt, 12); l4(b, IK_TCP, false, 20); fin(b);
+    ADD(o, *b, V4, S, OTH, OK, "timestamp (IHL 8)");
+    emit(ctx, &o);
+}
+
+/* ---- fragments ------------------------------------------------------------ */
+
+/* Fragment b (IP header at ip_off) at split; frames into f1, f2, padded. */
+static void frag2(struct pb *b, size_t ip_off, size_t split, bool v6, uint32_t id,
+                  struct pb *f1, struct pb *f2)
+{
+    if (v6)
+        pb_frag_ipv6(b, ip_off, split, id, f1, f2);
+    else {
+        put16(b->buf + ip_off + 4, (uint16_t)id);
+        pb_frag_ipv4(b, ip_off, split, f1, f2);
+    }
+    pb_pad60(f1);
+    pb_pad60(f2);
+}
+
+static void fx_frag(fx_emit_fn emit, void *ctx, struct pb *b, struct pb *f1, struct pb *f2)
+{
+    struct fx x = {.name = "frag_ipv4", .desc = "IPv4 fragments: in order, out of order, three pieces, lone non-first", .linktype = 1};
+    eth(b, 0x0800); in4(b, IK_UDP, 1800); pb_finish(b);
+    frag2(b, 14, 1480, false, 0x100, f1, f2);
+    fx_add(&x, f1, 0, V4, V4, OTH, OK, "in order: first fragment");
+    fx_add(&x, f2, 0, V4, V4, OTH, OK, "in order: last fragment (reassembled here)");
+    frag2(b, 14, 800, false, 0x101, f1, f2);
+    fx_add(&x, f2, 0, V4, V4, OTH, OK, "out of order: last fragment first");
+    fx_add(&x, f1, 0, V4, V4, OTH, OK, "out of order: first fragment (reassembled here)");
+    /* Three pieces: split the tail again. */
+    eth(b, 0x0800); in4(b, IK_TCP, 2500); pb_finish(b);
+    frag2(b, 14, 1480, false, 0x102, f1, f2);
+    fx_add(&x, f1, 0, V4, V4, OTH, OK, "3 pieces: first");
+    {
+        struct pb *t = b; /* reuse b for the middle and last pieces */
+        pb_reset(t);
+        pb_bytes(t, f2->buf, f2->len);
+        /* f2 carries offset 1480; split it into [1480,2480) and the rest. */
+        uint8_t *ip = t->buf + 14;
+        size_t plen = get16(ip + 2) - 20;
+        put16(ip + 2, (uint16_t)(20 + plen));
+        put16(ip + 6, 1480 / 8);
+        pb_frag_ipv4(t, 14, 1000, f1, f2);
+        put16(f1->buf + 14 + 6, (uint16_t)(0x2000 | (1480 / 8)));
+        put16(f2->buf + 14 + 6, (uint16_t)((1480 + 1000) / 8));
+        for (int k = 0; k < 2; k++) {
+            uint8_t *h = (k ? f2 : f1)->buf + 14;
+            put16(h + 10, 0);
+            put16(h + 10, csum_fold(csum_add(0, h, 20)));
+        }
+        pb_pad60(f1);
+        pb_pad60(f2);
+    }
+    fx_add(&x, f1, 0, V4, V4, OTH, OK, "3 pieces: middle");
+    fx_add(&x, f2, 0, V4, V4, OTH, OK, "3 pieces: last (reassembled here)");
+    eth(b, 0x0800); in4(b, IK_UDP, 1800); pb_finish(b);
+    frag2(b, 14, 1480, false, 0x103, f1, f2);
+    fx_add(&x, f2, 0, V4, V4, OTH, UNR, "lone non-first fragment (first never sent)");
+    emit(ctx, &x);
+
+    struct fx y = {.name = "frag_ipv6", .desc = "IPv6 fragments: in order, out of order, lone non-first", .linktype = 1};
+    eth(b, 0x86dd); in6(b, IK_UDP, 1800); pb_finish(b);
+    frag2(b, 14, 1448, true, 0x200, f1, f2);
+    fx_add(&y, f1, 0, V6, V6, OTH, OK, "in order: first fragment");
+    fx_add(&y, f2, 0, V6, V6, OTH, OK, "in order: last fragment (reassembled here)");
+    frag2(b, 14, 1000, true, 0x201, f1, f2);
+    fx_add(&y, f2, 0, V6, V6, OTH, OK, "out of order: last fragment first");
+    fx_add(&y, f1, 0, V6, V6, OTH, OK, "out of order: first fragment (reassembled here)");
+    eth(b, 0x86dd); in6(b, IK_TCP, 1800); pb_finish(b);
+    frag2(b, 14, 1448, true, 0x202, f1, f2);
+    fx_add(&y, f2, 0, V6, V6, OTH, UNR, "lone non-first fragment");
+    emit(ctx, &y);
+
+    struct fx z = {.name = "frag_tunnel", .desc = "fragments outside and inside tunnels (GTP-U, 6in4)", .linktype = 1};
+    /* Outer IPv4 fragmentation of a GTP-U G-PDU carrying IPv6. */
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in6(b, IK_TCP, 1440); pb_finish(b);
+    frag2(b, 14, 1480, false, 0x300, f1, f2);
+    fx_add(&z, f1, 0, V6, V4, MOB, OK, "outer ipv4 first fragment of gtp-u/ipv6 (tshark: ip:data)");
+    fx_add(&z, f2, 0, V6, V6, MOB, OK, "outer ipv4 last fragment, reassembled gtp-u/ipv6");
+    /* Outer IPv6 fragmentation of a GTP-U G-PDU carrying IPv4, out of order. */
+    gtp_outer(b, true, 2152); pb_gtp(b, 0x30, 255, 0x2001, 0, 0); in4(b, IK_UDP, 1460); pb_finish(b);
+    frag2(b, 14, 1448, true, 0x301, f1, f2);
+    fx_add(&z, f2, 0, V4, V6, MOB, OK, "outer ipv6 last fragment first (tshark: ipv6 data)");
+    fx_add(&z, f1, 0, V4, V4, MOB, OK, "outer ipv6 first fragment, reassembled gtp-u/ipv4");
+    /* Inner IPv6 fragments, each in its own G-PDU. */
+    eth(b, 0x86dd); in6(b, IK_UDP, 1800); pb_finish(b);
+    pb_frag_ipv6(b, 14, 1400, 0x302, f1, f2);
+    for (int k = 0; k < 2; k++) {
+        struct pb *fr = k ? f2 : f1;
+        struct pb t;
+        gtp_outer(&t, false, 2152);
+        pb_gtp(&t, 0x30, 255, 0x1001, 0, 0);
+        pb_bytes(&t, fr->buf + 14, fr->len - 14);
+        fin(&t);
+        fx_add(&z, &t, 0, V6, V6, MOB, OK, k ? "inner ipv6 last fragment in g-pdu (reassembled here)"
+                                              : "inner ipv6 first fragment in g-pdu");
+    }
+    /* Outer IPv4 fragments of a 6in4 packet. */
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 41, 64, 0, 0, 0, NULL, 0); in6(b, IK_TCP, 1460); pb_finish(b);
+    frag2(b, 14, 1480, false, 0x303, f1, f2);
+    fx_add(&z, f1, 0, V6, V4, OTH, OK, "6in4 outer first fragment (tshark: ip:data)");
+    fx_add(&z, f2, 0, V6, V6, OTH, OK, "6in4 outer last fragment, reassembled ipv6");
+    emit(ctx, &z);
+}
+
+/* ---- ICMP errors ---------------------------------------------------------- */
+
+static void fx_icmp(fx_emit_fn emit, void *ctx, struct pb *b, struct pb *q)
+{
+    struct fx x = {.name = "icmp_errors", .desc = "ICMP/ICMPv6 errors quoting IP headers (the quote is not a tunnel)", .linktype = 1};
+    pb_reset(q); in4(q, IK_UDP, 100); pb_finish(q);
+    eth(b, 0x0800); pb_ipv4(b, B4, A4, 1, 64, 0, 50, 0, NULL, 0); pb_icmp4(b, 3, 3, 0);
+    pb_bytes(b, q->buf, 28); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "port unreachable quoting ipv4/udp");
+    pb_reset(q); in4(q, IK_TCP, 100); pb_finish(q);
+    eth(b, 0x0800); pb_ipv4(b, TB4, A4, 1, 64, 0, 51, 0, NULL, 0); pb_icmp4(b, 11, 0, 0);
+    pb_bytes(b, q->buf, 28); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "time exceeded quoting ipv4/tcp");
+    pb_reset(q); pb_ipv4(q, TA4, TB4, 41, 64, 0, 52, 0, NULL, 0); in6(q, IK_UDP, 100); pb_finish(q);
+    eth(b, 0x0800); pb_ipv4(b, TB4, TA4, 1, 64, 0, 53, 0, NULL, 0); pb_icmp4(b, 3, 1, 0);
+    pb_bytes(b, q->buf, 68); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "host unreachable quoting a 6in4 packet (ipv4, not ipv6)");
+    pb_reset(q); in6(q, IK_UDP, 100); pb_finish(q);
+    eth(b, 0x86dd); pb_ipv6(b, B6, A6, 58, 64, 0, 0); pb_icmp6(b, 1, 4, 0);
+    pb_bytes(b, q->buf, 48); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "icmpv6 port unreachable quoting ipv6/udp");
+    pb_reset(q); in6(q, IK_TCP, 1400); pb_finish(q);
+    eth(b, 0x86dd); pb_ipv6(b, TB6, A6, 58, 64, 0, 0); pb_icmp6(b, 2, 0, 1280);
+    pb_bytes(b, q->buf, 200); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "icmpv6 packet too big quoting ipv6/tcp");
+    pb_reset(q); pb_ipv6(q, A6, B6, 4, 64, 0, 0); in4(q, IK_UDP, 20); pb_finish(q);
+    eth(b, 0x86dd); pb_ipv6(b, TB6, A6, 58, 64, 0, 0); pb_icmp6(b, 3, 0, 0);
+    pb_bytes(b, q->buf, 68); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "icmpv6 time exceeded quoting 4in6 (ipv6, not ipv4)");
+    pb_reset(q); in6(q, IK_UDP, 100); pb_finish(q);
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0);
+    pb_ipv6(b, B6, A6, 58, 64, 0, 0); pb_icmp6(b, 1, 0, 0); pb_bytes(b, q->buf, 48); fin(b);
+    ADD(x, *b, V6, S, MOB, OK, "icmpv6 error inside a g-pdu");
+    emit(ctx, &x);
+}
+
+/* ---- truncated and malformed ---------------------------------------------- */
+
+struct cut {
+    uint32_t at;
+    uint8_t fam, tfam, seg, drop;
+    const char *desc;
+};
+
+static void fx_cuts(struct fx *x, const struct pb *b, const struct cut *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fx_add(x, b, c[i].at, c[i].fam, c[i].tfam, c[i].seg, c[i].drop, c[i].desc);
+}
+
+static void fx_trunc(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    /* 14 eth | 20 ipv4 (34) | 8 udp (42) | 16 gtp+pdu session (58) |
+     * 40 ipv6 (98) | 20 tcp (118) | 100 payload (218). */
+    struct fx x = {.name = "trunc_gtp", .desc = "GTP-U/IPv4 carrying IPv6/TCP cut (snaplen) at and inside every layer; wire length kept", .linktype = 1};
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x34, 255, 0x1001, 0, 0x85);
+    pb_gtp_ext_pdu_session(b, 1, 9, 0); in6(b, IK_TCP, 100); fin(b);
+    static const struct cut c1[] = {
+        {10, O, O, OTH, TR, "inside ethernet"},
+        {14, O, V4, OTH, TR, "after ethernet (tshark lists an empty ip layer)"},
+        {24, O, V4, OTH, TR, "inside outer ipv4"},
+        {34, V4, V4, OTH, TR, "after outer ipv4"},
+        {38, V4, V4, OTH, TR, "inside udp"},
+        {42, V4, V4, OTH, TR, "after udp"},
+        {46, V4, V4, OTH, TR, "inside gtp-u mandatory header"},
+        {54, V4, V4, OTH, TR, "inside gtp-u extension header"},
+        {58, V4, V4, OTH, TR, "after gtp-u header"},
+        {70, V4, V6, OTH, TR, "inside inner ipv6"},
+        {98, V6, V6, MOB, TR, "after inner ipv6"},
+        {108, V6, V6, MOB, TR, "inside tcp"},
+        {118, V6, V6, MOB, OK, "after tcp (payload cut)"},
+        {150, V6, V6, MOB, OK, "inside payload"},
+        {0, V6, V6, MOB, OK, "whole frame"},
+    };
+    fx_cuts(&x, b, c1, sizeof(c1) / sizeof(c1[0]));
+    emit(ctx, &x);
+
+    /* 14 eth | 4 s-tag (18) | 4 c-tag (22) | 6 pppoe + 2 ppp (30) |
+     * 40 ipv6 (70) | 8 udp (78) | 60 payload. */
+    struct fx y = {.name = "trunc_pppoe", .desc = "QinQ PPPoE session IPv6/UDP cut at and inside every layer", .linktype = 1};
+    eth(b, 0x88a8); pb_u16(b, 300); pb_u16(b, 0x8100); pb_u16(b, 20); pb_u16(b, 0x8864);
+    pb_pppoe_session(b, 0x42, 0x0057); in6(b, IK_UDP, 60); fin(b);
+    static const struct cut c2[] = {
+        {16, O, O, OTH, TR, "inside s-tag"},
+        {20, O, O, OTH, TR, "inside c-tag"},
+        {22, O, O, OTH, TR, "after c-tag (ethertype)"},
+        {26, O, O, OTH, TR, "inside pppoe header"},
+        {28, O, O, OTH, TR, "after pppoe header, ppp protocol missing"},
+        {30, O, V6, MET, TR, "after ppp protocol (tshark lists an empty ipv6 layer)"},
+        {50, O, V6, MET, TR, "inside ipv6"},
+        {70, V6, V6, MET, TR, "after ipv6"},
+        {78, V6, V6, MET, OK, "after udp"},
+        {0, V6, V6, MET, OK, "whole frame"},
+    };
+    fx_cuts(&y, b, c2, sizeof(c2) / sizeof(c2[0]));
+    emit(ctx, &y);
+
+    /* 14 eth | 40 ipv6 (54) | 8 hbh (62) | 56 srh (118) | 20 tcp (138). */
+    struct fx z = {.name = "trunc_ipv6_ext", .desc = "IPv6 with HBH + SRH cut inside the extension header chain", .linktype = 1};
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 0, 64, 0, 0);
+    { uint8_t h[8] = {43, 0, 1, 4, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    { uint8_t h[8] = {6, 6, 4, 0, 2, 0, 0, 0}; pb_bytes(b, h, 8); }
+    pb_bytes(b, B6, 16); pb_bytes(b, TB6, 16); pb_bytes(b, TA6, 16);
+    l4(b, IK_TCP, true, 40); fin(b);
+    static const struct cut c3[] = {
+        {58, V6, V6, OTH, TR, "inside hop-by-hop"},
+        {62, V6, V6, OTH, TR, "after hop-by-hop"},
+        {90, V6, V6, OTH, TR, "inside srh"},
+        {118, V6, V6, OTH, TR, "after srh"},
+        {0, V6, V6, OTH, OK, "whole frame"},
+    };
+    fx_cuts(&z, b, c3, sizeof(c3) / sizeof(c3[0]));
+    emit(ctx, &z);
+}
+
+static void fx_malformed(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "malformed", .desc = "malformed headers (caplen = wirelen unless stated)", .linktype = 1};
+    eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x55; pb_pad60(b);
+    ADD(x, *b, O, V4, OTH, MAL, "ethertype ipv4, version 5");
+    eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x44; pb_pad60(b);
+    ADD(x, *b, O, V4, OTH, MAL, "ipv4 IHL 4");
+    eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 16, 1000); pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, TR, "ipv4 total length 1000 beyond the frame");
+    eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 16, 12); pb_pad60(b);
+    ADD(x, *b, O, V4, OTH, MAL, "ipv4 total length 12 < header length");
+    eth(b, 0x86dd); in6(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 18, 1000); pb_pad60(b);
+    ADD(x, *b, V6, S, OTH, TR, "ipv6 payload length 1000 beyond the frame");
+    eth(b, 0x86dd); in6(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x40 | (b->buf[14] & 0x0f); pb_pad60(b);
+    ADD(x, *b, O, O, OTH, MAL, "ethertype ipv6, version 4 (tshark: data, no ipv6 layer)");
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x34, 255, 0x1001, 0, 0x85);
+    pb_u8(b, 0); pb_u8(b, 0x10); pb_u8(b, 9); pb_u8(b, 0); in4(b, IK_UDP, 20); fin(b);
+    ADD(x, *b, V4, S, OTH, MAL, "gtp-u extension header length 0");
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in6(b, IK_UDP, 20); pb_finish(b);
+    put16(b->buf + 42 + 2, 2000); pb_pad60(b);
+    ADD(x, *b, V4, V6, OTH, TR, "gtp-u length 2000 beyond the frame (tshark ignores it, decodes the ipv6 inside)");
+    gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in4(b, IK_UDP, 20); pb_finish(b);
+    b->buf[50] = 0x75; pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, MAL, "g-pdu whose t-pdu has ip version 7");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 41, 64, 0, 60, 0, NULL, 0); in6(b, IK_UDP, 20); pb_finish(b);
+    b->buf[34] = 0x70; pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, MAL, "6in4 whose inner header has version 7");
+    eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x0057); in6(b, IK_UDP, 20); pb_finish(b);
+    put16(b->buf + 18, 1500); pb_pad60(b);
+    ADD(x, *b, O, V6, MET, TR, "pppoe length 1500 beyond the frame (tshark warns, decodes the ipv6 inside)");
+    eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 38, 4); pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, MAL, "udp length 4 < 8");
+    eth(b, 0x0800); in4(b, IK_TCP, 20); pb_finish(b); b->buf[46] = 0x30; pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, MAL, "tcp data offset 3");
+    eth(b, 0x86dd); pb_ipv6(b, A6, B6, 0, 64, 0, 0);
+    { uint8_t h[8] = {17, 255, 1, 4, 0, 0, 0, 0}; pb_bytes(b, h, 8); }
+    l4(b, IK_UDP, true, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, TR, "hop-by-hop length 255 beyond the frame");
+    pb_reset(b); pb_eth(b, MAC_B, MAC_A);
+    fx_add(&x, b, 0, O, O, OTH, TR, "12-byte frame (no ethertype)");
+    eth(b, 0x8100); pb_u16(b, 5);
+    fx_add(&x, b, 0, O, O, OTH, TR, "802.1Q tag without inner ethertype");
+    emit(ctx, &x);
+}
+
+void fx_build_all(fx_emit_fn emit, void *ctx)
+{
+    struct pb b, f1, f2;
+    fx_eth(emit, ctx, &b);
+    fx_vlan(emit, ctx, &b);
+    fx_mpls(emit, ctx, &b);
+    fx_pppoe(emit, ctx, &b);
+    fx_links(emit, ctx, &b);
+    fx_gre(emit, ctx, &b);
+    fx_gtp(emit, ctx, &b);
+    fx_ipip(emit, ctx, &b);
+    fx_teredo(emit, ctx, &b);
+    fx_ext(emit, ctx, &b);
+    fx_frag(emit, ctx, &b, &f1, &f2);
+    fx_icmp(emit, ctx, &b, &f1);
+    fx_trunc(emit, ctx, &b);
+    fx_malformed(emit, ctx, &b);
+}
