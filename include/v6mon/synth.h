@@ -98,7 +98,8 @@ const struct v6m_synth_truth *v6m_synth_truth(const v6m_synth *s);
 const char *v6m_synth_segment_name(unsigned seg);
 
 /* Write the conformance fixtures (one small capture plus NAME.truth.json
- * per encapsulation, and an index.json) into dir, which must exist.
+ * per encapsulation, and an index.json) into dir, created when missing
+ * (its parent must exist).
  * *n_files gets the number of captures written. Error text in errbuf. */
 v6m_err v6m_synth_fixtures(const char *dir, size_t *n_files, char *errbuf,
                            size_t errlen);

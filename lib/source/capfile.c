@@ -276,9 +276,9 @@ static void iface_set_resolution(struct cap_iface *i, bool binary, unsigned exp)
 static v6m_err cap_add_iface(struct capfile *f, const char *name,
                              struct cap_iface *tmpl, struct errbuf *err)
 {
-    char fallback[64 + 16];
+    char fallback[4096 + 16];
     if (!name || !name[0]) {
-        snprintf(fallback, sizeof(fallback), "%.64s#%u", f->path, f->local_ifs);
+        snprintf(fallback, sizeof(fallback), "%s#%u", f->path, f->local_ifs);
         name = fallback;
     }
     if (f->n_ifs == f->cap_ifs) {

@@ -2,12 +2,14 @@
  * synth/fixtures.c - writes the conformance fixtures (see fixtures.h):
  * for each fixture NAME.pcap (microsecond pcap, the fixture's link type,
  * frame i at 2024-06-01T00:00:00Z + i ms) and NAME.truth.json, plus
- * index.json listing them. The truth schema is in docs/commands/synth.md.
+ * index.json listing them; DIR is created when missing (not its parents).
+ * The truth schema is in docs/commands/synth.md.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <v6mon/synth.h>
 
@@ -136,6 +138,11 @@ v6m_err v6m_synth_fixtures(const char *dir, size_t *n_files, char *errbuf,
     c.dir = dir;
     *n_files = 0;
     char path[4096];
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        errbuf_set(&c.err, V6M_ERR_IO, "cannot create '%s': %s", dir, strerror(errno));
+        errbuf_export(&c.err, errbuf, errlen);
+        return V6M_ERR_IO;
+    }
     snprintf(path, sizeof(path), "%s/index.json", dir);
     c.index = fopen(path, "w");
     if (!c.index) {

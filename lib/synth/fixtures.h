@@ -4,15 +4,16 @@
  *
  * A fixture is a list of frames of one link type. Each frame carries what
  * its builder meant it to be:
- *   fam     the v6mon family (packet.h rules: innermost IP header decoded;
- *           a fragment has its datagram's family; a frame that cannot be
- *           fully decoded keeps the deepest IP header decoded, or other);
+ *   fam     the family v6mon must count: tshark's view of the frame
+ *           (tfam), except that a fragment has its datagram's family
+ *           (packet.h); for truncated and malformed frames this follows
+ *           tshark, which lists a layer as soon as it dispatches to it;
  *   tfam    what tshark 4.0 shows as the innermost ip/ipv6 of that frame
  *           (`tshark -2`, stopping at icmp/icmpv6): a fragment shows only
  *           its own headers, the frame that completes a datagram shows the
  *           reassembled inner stack;
- *   seg     the default segment (mobile: GTP-U G-PDU carrying a complete
- *           inner IP header; metro: PPPoE session stage; else other);
+ *   seg     the default segment (mobile: GTP-U G-PDU whose inner IP layer
+ *           is listed; metro: PPPoE session header complete; else other);
  *   drop    the expected v6m_drop reason (interpretation, see synth.md).
  * fixtures.c writes NAME.pcap and NAME.truth.json from them.
  */

@@ -800,15 +800,15 @@ static void fx_trunc(fx_emit_fn emit, void *ctx, struct pb *b)
     pb_gtp_ext_pdu_session(b, 1, 9, 0); in6(b, IK_TCP, 100); fin(b);
     static const struct cut c1[] = {
         {10, O, O, OTH, TR, "inside ethernet"},
-        {14, O, V4, OTH, TR, "after ethernet (tshark lists an empty ip layer)"},
-        {24, O, V4, OTH, TR, "inside outer ipv4"},
+        {14, V4, V4, OTH, TR, "after ethernet (tshark lists an empty ip layer)"},
+        {24, V4, V4, OTH, TR, "inside outer ipv4"},
         {34, V4, V4, OTH, TR, "after outer ipv4"},
         {38, V4, V4, OTH, TR, "inside udp"},
         {42, V4, V4, OTH, TR, "after udp"},
         {46, V4, V4, OTH, TR, "inside gtp-u mandatory header"},
         {54, V4, V4, OTH, TR, "inside gtp-u extension header"},
         {58, V4, V4, OTH, TR, "after gtp-u header"},
-        {70, V4, V6, OTH, TR, "inside inner ipv6"},
+        {70, V6, V6, MOB, TR, "inside inner ipv6"},
         {98, V6, V6, MOB, TR, "after inner ipv6"},
         {108, V6, V6, MOB, TR, "inside tcp"},
         {118, V6, V6, MOB, OK, "after tcp (payload cut)"},
@@ -828,9 +828,9 @@ static void fx_trunc(fx_emit_fn emit, void *ctx, struct pb *b)
         {20, O, O, OTH, TR, "inside c-tag"},
         {22, O, O, OTH, TR, "after c-tag (ethertype)"},
         {26, O, O, OTH, TR, "inside pppoe header"},
-        {28, O, O, OTH, TR, "after pppoe header, ppp protocol missing"},
-        {30, O, V6, MET, TR, "after ppp protocol (tshark lists an empty ipv6 layer)"},
-        {50, O, V6, MET, TR, "inside ipv6"},
+        {28, O, O, MET, TR, "after pppoe header, ppp protocol missing"},
+        {30, V6, V6, MET, TR, "after ppp protocol (tshark lists an empty ipv6 layer)"},
+        {50, V6, V6, MET, TR, "inside ipv6"},
         {70, V6, V6, MET, TR, "after ipv6"},
         {78, V6, V6, MET, OK, "after udp"},
         {0, V6, V6, MET, OK, "whole frame"},
@@ -860,13 +860,13 @@ static void fx_malformed(fx_emit_fn emit, void *ctx, struct pb *b)
 {
     struct fx x = {.name = "malformed", .desc = "malformed headers (caplen = wirelen unless stated)", .linktype = 1};
     eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x55; pb_pad60(b);
-    ADD(x, *b, O, V4, OTH, MAL, "ethertype ipv4, version 5");
+    ADD(x, *b, V4, V4, OTH, MAL, "ethertype ipv4, version 5 (tshark: ip layer with bogus version)");
     eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x44; pb_pad60(b);
-    ADD(x, *b, O, V4, OTH, MAL, "ipv4 IHL 4");
+    ADD(x, *b, V4, V4, OTH, MAL, "ipv4 IHL 4 (tshark: ip layer, bogus header length)");
     eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 16, 1000); pb_pad60(b);
     ADD(x, *b, V4, S, OTH, TR, "ipv4 total length 1000 beyond the frame");
     eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 16, 12); pb_pad60(b);
-    ADD(x, *b, O, V4, OTH, MAL, "ipv4 total length 12 < header length");
+    ADD(x, *b, V4, V4, OTH, MAL, "ipv4 total length 12 < header length (tshark: ip layer, bogus length)");
     eth(b, 0x86dd); in6(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 18, 1000); pb_pad60(b);
     ADD(x, *b, V6, S, OTH, TR, "ipv6 payload length 1000 beyond the frame");
     eth(b, 0x86dd); in6(b, IK_UDP, 20); pb_finish(b); b->buf[14] = 0x40 | (b->buf[14] & 0x0f); pb_pad60(b);
@@ -876,7 +876,7 @@ static void fx_malformed(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(x, *b, V4, S, OTH, MAL, "gtp-u extension header length 0");
     gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in6(b, IK_UDP, 20); pb_finish(b);
     put16(b->buf + 42 + 2, 2000); pb_pad60(b);
-    ADD(x, *b, V4, V6, OTH, TR, "gtp-u length 2000 beyond the frame (tshark ignores it, decodes the ipv6 inside)");
+    ADD(x, *b, V6, V6, MOB, TR, "gtp-u length 2000 beyond the frame (tshark ignores it, decodes the ipv6 inside)");
     gtp_outer(b, false, 2152); pb_gtp(b, 0x30, 255, 0x1001, 0, 0); in4(b, IK_UDP, 20); pb_finish(b);
     b->buf[50] = 0x75; pb_pad60(b);
     ADD(x, *b, V4, S, OTH, MAL, "g-pdu whose t-pdu has ip version 7");
@@ -885,7 +885,7 @@ static void fx_malformed(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(x, *b, V4, S, OTH, MAL, "6in4 whose inner header has version 7");
     eth(b, 0x8864); pb_pppoe_session(b, 0x42, 0x0057); in6(b, IK_UDP, 20); pb_finish(b);
     put16(b->buf + 18, 1500); pb_pad60(b);
-    ADD(x, *b, O, V6, MET, TR, "pppoe length 1500 beyond the frame (tshark warns, decodes the ipv6 inside)");
+    ADD(x, *b, V6, V6, MET, TR, "pppoe length 1500 beyond the frame (tshark warns, decodes the ipv6 inside)");
     eth(b, 0x0800); in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + 38, 4); pb_pad60(b);
     ADD(x, *b, V4, S, OTH, MAL, "udp length 4 < 8");
     eth(b, 0x0800); in4(b, IK_TCP, 20); pb_finish(b); b->buf[46] = 0x30; pb_pad60(b);

@@ -247,7 +247,7 @@ static void account(struct gen *g, struct gen_conv *c, const struct fmeta *m,
     t->packets++;
     t->wire_bytes += len;
     t->captured_bytes += cap;
-    if (!t->first_ns)
+    if (t->packets == 1)
         t->first_ns = ts;
     t->last_ns = ts;
     t->totals[m->fam].packets++;
@@ -648,7 +648,8 @@ static void put_dns(struct gen *g, const struct gen_conv *c, bool answer)
 {
     struct pb *p = &g->pkt;
     const char *name = DOMAINS[(c->sport + c->srv) % N_DOMAINS];
-    unsigned an = answer ? (c->big ? 70 : 1 + (c->sport % 3)) : 0;
+    bool big = c->big && frames_left(g) >= 2; /* room for two fragments */
+    unsigned an = answer ? (big ? 70 : 1 + (c->sport % 3)) : 0;
     pb_u16(p, (uint16_t)(c->sport * 7919u));
     pb_u16(p, answer ? 0x8180 : 0x0100);
     pb_u16(p, 1);
@@ -818,7 +819,7 @@ static uint32_t data_size(struct gen *g, const struct gen_conv *c)
 {
     uint32_t full = full_size(c);
     double r = rng_unit(&g->rng);
-    if (c->seg == V6M_SYNTH_MOBILE && r < 0.04)
+    if (c->seg == V6M_SYNTH_MOBILE && r < 0.04 && frames_left(g) >= 2)
         return 1460 + (uint32_t)rng_below(&g->rng, 41); /* UE MTU 1500 */
     if (r < 0.8)
         return full;

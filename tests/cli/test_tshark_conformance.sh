@@ -13,7 +13,7 @@ need python3
 
 set +e
 python3 "$V6M_SRC/tests/cli/conformance.py" "$V6MON" --teredo-heuristic --frames-on-mismatch \
-  "$TMP/fixtures" "$TMP"/mix-*.pcap* | tee "$TMP/report.txt"
+  "$TMP/fixtures" "$TMP"/mix-*.pcap "$TMP"/mix-*.pcapng | tee "$TMP/report.txt"
 rc=${PIPESTATUS[0]}
 set -e
 n=$(grep -c '^ok ' "$TMP/report.txt" || true)

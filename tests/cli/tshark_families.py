@@ -5,7 +5,8 @@ The reference for v6mon's "user-traffic family" (innermost IP header):
 for each frame, take the last `ip` or `ipv6` layer in tshark's
 frame.protocols, stopping at the first `icmp`/`icmpv6` (an ICMP error's
 quoted header is not a tunnel). A fragment counts under the family of the
-frame its datagram is reassembled in (ip.reassembled_in/ipv6.reassembled_in).
+frame its datagram is reassembled in (ip.reassembled_in, ipv6.reassembled.in; two-pass -2 so that
+fragments before their reassembling frame know it).
 Teredo off port 3544 is decoded only with --teredo-heuristic.
 
 usage: tshark_families.py [--teredo-heuristic] [--frames] CAPTURE
@@ -36,14 +37,20 @@ def main(argv):
     if len(files) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    cmd = ["tshark", "-n", "-r", files[0], "-T", "fields",
+    cmd = ["tshark", "-n", "-2", "-r", files[0], "-T", "fields",
            "-e", "frame.number", "-e", "frame.len", "-e", "frame.protocols",
-           "-e", "ip.reassembled_in", "-e", "ipv6.reassembled_in",
+           "-e", "ip.reassembled_in", "-e", "ipv6.reassembled.in",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
     # Teredo is dissected on UDP 3544 by default; its heuristic (off port
     # 3544) only when asked. Keep tshark's other defaults.
     cmd += ["--enable-heuristic" if heuristic else "--disable-heuristic", "teredo_udp"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    # tshark exits non-zero on a capture cut short but prints every complete
+    # frame; only an empty answer with an error is a failure.
+    if r.returncode != 0 and not r.stdout:
+        print(f"tshark failed on {files[0]}: {r.stderr.strip()}", file=sys.stderr)
+        return 1
+    out = r.stdout
     rows = []
     fam_of = {}
     for line in out.splitlines():

@@ -375,6 +375,25 @@ static void test_replace_and_second_run(void **state)
     }
     sqlite3_close(db);
 
+    /* A failing write leaves the previous run untouched: a duplicated
+     * bucket cell violates the primary key half-way through the rows. */
+    assert_int_equal(v6m_store_open(path, &st, eb, sizeof(eb)), V6M_OK);
+    struct fixture dup;
+    build_fixture(&dup);
+    dup.buckets[2].start_s = dup.buckets[0].start_s; /* same (start, core) */
+    struct v6m_run_info r3 = run_info("same-key");
+    rep = true;
+    assert_int_equal(v6m_store_put_traffic(st, &r3, &dup.res, &id1, &rep), V6M_ERR_DB);
+    assert_false(rep);
+    assert_non_null(strstr(v6m_store_errmsg(st), path));
+    v6m_store_close(st);
+    db = raw_open(path);
+    assert_int_equal(count_rows(db, "runs"), 2);
+    assert_int_equal(q_int(db, "SELECT id FROM runs WHERE run_key = 'same-key'", NULL,
+                           NULL), id2);
+    assert_int_equal(count_rows(db, "traffic_buckets"), 12);
+    sqlite3_close(db);
+
     /* A missing run key is refused. */
     assert_int_equal(v6m_store_open(path, &st, eb, sizeof(eb)), V6M_OK);
     struct v6m_run_info bad = run_info("");
