@@ -291,6 +291,7 @@ int cmd_traffic(int argc, char **argv)
     }
 
     cli_install_signals();
+    v6m_source_watch_flag(src, &cli_signalled);
     struct cli_progress prog;
     cli_progress_init(&prog, o.live ? "capturing" : "reading", o.progress == 1);
     if (o.progress == 0)

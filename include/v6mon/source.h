@@ -70,6 +70,11 @@ v6m_err v6m_source_next(v6m_source *src, struct v6m_frame *frame);
  * check in the caller's loop (not from the handler itself). */
 void v6m_source_stop(v6m_source *src);
 
+/* Let a live source watch the caller's flag (set by a SIGINT/SIGTERM
+ * handler): next() returns V6M_ERR_INTERRUPTED within 100 ms of it becoming
+ * non-zero, even while no frame arrives. The flag is borrowed. */
+void v6m_source_watch_flag(v6m_source *src, const volatile int *flag);
+
 /* Live: stop once this much capture time has passed (0 = never). */
 void v6m_source_set_duration(v6m_source *src, uint64_t ns);
 

@@ -124,7 +124,11 @@ int ip_v4(struct dctx *d)
             d->want_version = 6;
             return ST_IPV6;
         }
-        return dctx_drop(d, V6M_DROP_MALFORMED);
+        /* Like tshark 4.0: a header that the carrier called IPv4 is an
+         * IPv4 layer even with a bogus version; it cannot be read further. */
+        ip_partial(d, V6M_FAMILY_IPV4);
+        d->pkt->drop = V6M_DROP_MALFORMED;
+        return ST_DONE;
     }
     b = cursor_peek(c, 20);
     if (!b)

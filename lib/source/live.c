@@ -127,10 +127,10 @@ static uint64_t live_mono_ns(void)
 }
 
 v6m_err live_next(struct live *l, struct v6m_frame *frame, uint64_t deadline,
-                  const atomic_int *stop, struct errbuf *err)
+                  const atomic_int *stop, const volatile int *watch, struct errbuf *err)
 {
     for (;;) {
-        if (atomic_load(stop))
+        if (atomic_load(stop) || (watch && *watch))
             return V6M_ERR_INTERRUPTED;
         if (deadline && live_mono_ns() >= deadline)
             return V6M_ERR_EOF;

@@ -56,6 +56,7 @@ struct v6m_source {
     char *cfg_ifname, *cfg_bpf;
     struct live *lv;
     atomic_int stop;
+    const volatile int *watch; /* caller's stop flag (signal handler), or NULL */
     uint64_t duration_ns;
     uint64_t deadline_mono;  /* 0 = none */
 
@@ -252,7 +253,7 @@ v6m_err v6m_source_next(v6m_source *src, struct v6m_frame *frame)
         return errbuf_set(&src->err, V6M_ERR_INVALID_ARG, "source not started");
     if (src->is_live) {
         v6m_err rc = live_next(src->lv, frame, src->deadline_mono, &src->stop,
-                               &src->err);
+                               src->watch, &src->err);
         if (rc == V6M_OK)
             src->frames++;
         return rc;
@@ -290,6 +291,11 @@ v6m_err v6m_source_next(v6m_source *src, struct v6m_frame *frame)
     src->pending = true;
     src->frames++;
     return V6M_OK;
+}
+
+void v6m_source_watch_flag(v6m_source *src, const volatile int *flag)
+{
+    src->watch = flag;
 }
 
 void v6m_source_stop(v6m_source *src)

@@ -118,7 +118,7 @@ v6m_err live_open(struct live **out, const struct v6m_live_config *cfg,
                   struct errbuf *err);
 /* OK (frame filled), EOF (duration over), INTERRUPTED (stop), IO. */
 v6m_err live_next(struct live *l, struct v6m_frame *frame, uint64_t deadline_mono_ns,
-                  const atomic_int *stop, struct errbuf *err);
+                  const atomic_int *stop, const volatile int *watch, struct errbuf *err);
 void live_breakloop(struct live *l);
 void live_stats(struct live *l, uint64_t *drop, uint64_t *ifdrop);
 uint32_t live_linktype(const struct live *l);

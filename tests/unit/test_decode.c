@@ -1267,11 +1267,12 @@ static void test_malformed(void **s)
     pb_put16(&B, 16, 12);
     dec_eth();
     assert_int_equal(P.drop, V6M_DROP_MALFORMED);
-    /* version 5 under ethertype 0x0800 */
+    /* version 5 under ethertype 0x0800: tshark 4.0 still shows an "ip"
+     * layer (bogus version), so it counts as IPv4, malformed */
     pb_put16(&B, 16, 40);
     B.b[14] = 0x55;
     dec_eth();
-    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
     assert_int_equal(P.drop, V6M_DROP_MALFORMED);
     /* ethertype 0x0800 with an IPv6 header inside: decoded as IPv6 */
     pb_reset(&B);
