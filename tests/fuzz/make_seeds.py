@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Build seed corpora for the fuzz targets from captures our own synth writes.
+
+usage: make_seeds.py V6MON OUTDIR
+  OUTDIR/fuzz_decode/    one file per frame of every fixture: byte 0 = index
+                         of the capture's link type in fuzz_decode.c's table,
+                         byte 1 = flags (0), then the frame
+  OUTDIR/fuzz_source/    the fixture captures themselves (pcap and pcapng)
+  OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
+Seeds are made at run time (nothing binary is committed).
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+# Must match the table in tests/fuzz/fuzz_decode.c.
+LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 50, 228, 229, 12, 14, 147]
+
+
+def pcap_frames(path):
+    b = open(path, "rb").read()
+    if len(b) < 24:
+        return None, []
+    magic = b[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        return None, []
+    lt = struct.unpack(e + "I", b[20:24])[0] & 0xffff
+    off, out = 24, []
+    while off + 16 <= len(b):
+        incl = struct.unpack(e + "I", b[off + 8:off + 12])[0]
+        out.append(b[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return lt, out
+
+
+def main(argv):
+    v6mon, outdir = argv[1], argv[2]
+    here = os.path.dirname(os.path.abspath(__file__))
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([v6mon, "synth", "--fixtures", tmp], check=True,
+                       stdout=subprocess.DEVNULL)
+        dec = os.path.join(outdir, "fuzz_decode")
+        src = os.path.join(outdir, "fuzz_source")
+        os.makedirs(dec, exist_ok=True)
+        os.makedirs(src, exist_ok=True)
+        n = 0
+        for name in sorted(os.listdir(tmp)):
+            path = os.path.join(tmp, name)
+            if not name.endswith((".pcap", ".pcapng")):
+                continue
+            data = open(path, "rb").read()
+            if len(data) <= 64 * 1024:
+                open(os.path.join(src, name), "wb").write(data)
+            lt, frames = pcap_frames(path)
+            if lt is None or lt not in LINKTYPES:
+                continue
+            for i, fr in enumerate(frames):
+                seed = bytes([LINKTYPES.index(lt), 0]) + fr
+                open(os.path.join(dec, f"{name}.{i}"), "wb").write(seed)
+                n += 1
+    seg = os.path.join(outdir, "fuzz_segments")
+    os.makedirs(seg, exist_ok=True)
+    doc = open(os.path.join(here, "..", "..", "docs", "segments.md")).read()
+    for i, block in enumerate(re.findall(r"```[a-z]*\n(.*?)```", doc, re.S)):
+        open(os.path.join(seg, f"doc{i}.conf"), "w").write(block)
+    print(f"seeds: {n} frames, {len(os.listdir(src))} captures, "
+          f"{len(os.listdir(seg))} segments files")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
