@@ -43,4 +43,7 @@ bad = [(f, k) for f in ("ipv4", "ipv6", "other") for k in ("packets", "bytes")
 print("mismatch:", bad) if bad else None
 sys.exit(1 if bad else 0)
 PY
+# The bundled sample (what the README's demo reports) still equals its truth.
+"$V6MON" traffic --format json "$V6M_SRC/data/samples/sample.pcap" > "$TMP/sample.json"
+check "bundled sample equals its truth" python3 "$CMP" "$TMP/sample.json" "$V6M_SRC/data/samples/sample.truth.json"
 finish
