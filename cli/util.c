@@ -12,7 +12,8 @@
 
 volatile int cli_signalled;
 
-static void vmessage(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vmessage(const char *prefix, const char *fmt,
+                                                         va_list ap)
 {
     fputs(prefix, stderr);
     vfprintf(stderr, fmt, ap);
