@@ -37,8 +37,9 @@ struct v6m_decoder_config {
     size_t frag_entries;         /* fragment table capacity; default 65536 */
     uint64_t frag_timeout_ns;    /* entry lifetime; default 30 s */
     size_t frag_held_max;        /* held records at most; default 65536 */
-    bool teredo_heuristic;       /* also try Teredo off port 3544 (default off,
-                                    like tshark) */
+    bool teredo_heuristic;       /* also try Teredo off port 3544 (default on:
+                                    relayed Teredo uses arbitrary ports; tshark
+                                    needs --enable-heuristic teredo_udp) */
 };
 
 /* Fill *cfg with the defaults above. */

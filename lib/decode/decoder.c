@@ -61,7 +61,7 @@ void v6m_decoder_config_default(struct v6m_decoder_config *cfg)
     cfg->frag_entries = 65536;
     cfg->frag_timeout_ns = 30ull * 1000000000ull;
     cfg->frag_held_max = 65536;
-    cfg->teredo_heuristic = false;
+    cfg->teredo_heuristic = true;
 }
 
 v6m_decoder *v6m_decoder_new(const struct v6m_decoder_config *cfg)

@@ -338,6 +338,23 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
     }
 }
 
+/* Ports whose traffic tshark hands to a port-registered dissector before
+ * any heuristic runs (DNS, mDNS, LLMNR, NTP, DHCP/DHCPv6, SNMP, NetBIOS,
+ * syslog, RIP, IKE/NAT-T, SSDP, STUN, QUIC on 443/80/8443...). The Teredo
+ * heuristic never looks at them, so neither do we: a QUIC short header or a
+ * DNS id can start with nibble 6 and a matching "length" by chance. */
+static bool udp_port_claimed(uint16_t port)
+{
+    switch (port) {
+    case 53: case 67: case 68: case 69: case 80: case 123: case 137: case 138:
+    case 161: case 162: case 443: case 500: case 514: case 520: case 546: case 547:
+    case 1900: case 3478: case 4500: case 5353: case 5355: case 8443:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
 {
     uint16_t lo = sport < dport ? sport : dport;
@@ -347,7 +364,8 @@ int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
         st = tun_udp_port(d, hi);
     if (st >= 0)
         return st;
-    if (d->teredo_heuristic && (st = tun_teredo(d, true)) >= 0)
+    if (d->teredo_heuristic && !udp_port_claimed(sport) && !udp_port_claimed(dport) &&
+        (st = tun_teredo(d, true)) >= 0)
         return st;
     return ST_DONE;
 }

@@ -969,20 +969,33 @@ static void test_teredo(void **s)
     assert_int_equal(P.encap, 0);
     assert_int_equal(P.dport, 40000);
 
-    /* off port: only with the heuristic */
+    /* off port: only with the heuristic (on by default) */
     teredo_frame(40000, 50000, 0, 1);
-    dec_eth();
-    assert_int_equal(P.family, V6M_FAMILY_IPV4);
-    assert_int_equal(P.encap, 0);
     struct v6m_decoder_config cfg;
     v6m_decoder_config_default(&cfg);
+    assert_true(cfg.teredo_heuristic);
+    cfg.teredo_heuristic = false;
+    v6m_decoder *noh = v6m_decoder_new(&cfg);
+    assert_non_null(noh);
+    struct v6m_frame f = {.caplen = (uint32_t)B.n, .wirelen = (uint32_t)B.n, .linktype = 1, .data = B.b};
+    v6m_decoder_decode(noh, &f, &P);
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.encap, 0);
+    v6m_decoder_free(noh);
     cfg.teredo_heuristic = true;
     v6m_decoder *h = v6m_decoder_new(&cfg);
     assert_non_null(h);
-    struct v6m_frame f = {.caplen = (uint32_t)B.n, .wirelen = (uint32_t)B.n, .linktype = 1, .data = B.b};
     v6m_decoder_decode(h, &f, &P);
     assert_v6_tcp_inner();
     assert_int_equal(P.teredo_origin, 1);
+    /* ...but never on a port tshark gives to a port dissector (QUIC 443) */
+    teredo_frame(443, 50000, 0, 1);
+    f.caplen = f.wirelen = (uint32_t)B.n;
+    v6m_decoder_decode(h, &f, &P);
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.encap, 0);
+    teredo_frame(40000, 50000, 0, 1);
+    f.caplen = f.wirelen = (uint32_t)B.n;
     /* heuristic rejects a payload length that does not match */
     B.b[14 + 20 + 8 + 8 + 5] ^= 1;
     v6m_decoder_decode(h, &f, &P);
