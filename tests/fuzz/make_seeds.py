@@ -6,6 +6,7 @@ usage: make_seeds.py V6MON OUTDIR
                          of the capture's link type in fuzz_decode.c's table,
                          byte 1 = flags (0), then the frame
   OUTDIR/fuzz_source/    the fixture captures themselves (pcap and pcapng)
+  OUTDIR/fuzz_traffic/   the same captures (whole traffic pipeline)
   OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
 Seeds are made at run time (nothing binary is committed).
 """
@@ -48,8 +49,10 @@ def main(argv):
                        stdout=subprocess.DEVNULL)
         dec = os.path.join(outdir, "fuzz_decode")
         src = os.path.join(outdir, "fuzz_source")
+        trf = os.path.join(outdir, "fuzz_traffic")
         os.makedirs(dec, exist_ok=True)
         os.makedirs(src, exist_ok=True)
+        os.makedirs(trf, exist_ok=True)
         n = 0
         for name in sorted(os.listdir(tmp)):
             path = os.path.join(tmp, name)
@@ -58,6 +61,7 @@ def main(argv):
             data = open(path, "rb").read()
             if len(data) <= 64 * 1024:
                 open(os.path.join(src, name), "wb").write(data)
+                open(os.path.join(trf, name), "wb").write(data)
             lt, frames = pcap_frames(path)
             if lt is None or lt not in LINKTYPES:
                 continue
