@@ -1,26 +1,46 @@
 /*
- * util/hash.c - streaming 128-bit input digest (see hash.h). Two lanes fed
- * the same 8-byte words with different multipliers and rotations; the
- * finaliser folds in the total length.
+ * util/hash.c - streaming 128-bit input digest (see hash.h): four lanes over
+ * 32-byte stripes, a tail of fewer than 32 bytes folded word by word, then
+ * the lanes, the length and the tail mixed into two 64-bit halves.
  */
 #include "util/hash.h"
 
 #include <stdio.h>
 
+#define DG_P1 0x9e3779b185ebca87ULL
+#define DG_P2 0xc2b2ae3d27d4eb4fULL
+#define DG_P3 0x165667b19e3779f9ULL
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t dg_round(uint64_t acc, uint64_t w)
+{
+    acc += w * DG_P2;
+    acc = rotl64(acc, 31);
+    return acc * DG_P1;
+}
+
 void digest128_init(struct digest128 *d)
 {
-    d->h1 = 0x6a09e667f3bcc908ULL;
-    d->h2 = 0xbb67ae8584caa73bULL;
+    d->v[0] = DG_P1 + DG_P2;
+    d->v[1] = DG_P2;
+    d->v[2] = 0x6a09e667f3bcc908ULL;
+    d->v[3] = 0 - DG_P1;
     d->length = 0;
     d->ntail = 0;
 }
 
-static inline void digest128_word(struct digest128 *d, uint64_t w)
+static inline void dg_stripe(uint64_t v[4], const uint8_t *p)
 {
-    d->h1 ^= hash_fmix64(w * 0x87c37b91114253d5ULL);
-    d->h1 = (d->h1 << 27 | d->h1 >> 37) * 5 + 0x52dce729;
-    d->h2 ^= hash_fmix64(w * 0x4cf5ad432745937fULL + 0x38495ab5);
-    d->h2 = (d->h2 << 31 | d->h2 >> 33) * 5 + 0x38495ab5;
+    uint64_t w[4];
+    memcpy(w, p, 32);
+    v[0] = dg_round(v[0], w[0]);
+    v[1] = dg_round(v[1], w[1]);
+    v[2] = dg_round(v[2], w[2]);
+    v[3] = dg_round(v[3], w[3]);
 }
 
 void digest128_update(struct digest128 *d, const void *data, size_t len)
@@ -28,41 +48,50 @@ void digest128_update(struct digest128 *d, const void *data, size_t len)
     const uint8_t *p = (const uint8_t *)data;
     d->length += len;
     if (d->ntail) {
-        while (len && d->ntail < 8) {
-            d->tail[d->ntail++] = *p++;
-            len--;
-        }
-        if (d->ntail < 8)
+        size_t take = 32 - d->ntail;
+        if (take > len)
+            take = len;
+        memcpy(d->tail + d->ntail, p, take);
+        d->ntail += take;
+        p += take;
+        len -= take;
+        if (d->ntail < 32)
             return;
-        uint64_t w;
-        memcpy(&w, d->tail, 8);
-        digest128_word(d, w);
+        dg_stripe(d->v, d->tail);
         d->ntail = 0;
     }
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        digest128_word(d, w);
-        p += 8;
-        len -= 8;
+    uint64_t v[4] = {d->v[0], d->v[1], d->v[2], d->v[3]};
+    while (len >= 32) {
+        dg_stripe(v, p);
+        p += 32;
+        len -= 32;
     }
+    memcpy(d->v, v, sizeof(v));
     memcpy(d->tail, p, len);
     d->ntail = len;
 }
 
 void digest128_final(struct digest128 *d, uint8_t out[16])
 {
-    if (d->ntail) {
-        uint64_t w = 0;
-        memcpy(&w, d->tail, d->ntail);
-        digest128_word(d, w ^ 0xa5a5a5a5a5a5a5a5ULL);
+    uint64_t t = DG_P3;
+    size_t i = 0;
+    for (; i + 8 <= d->ntail; i += 8) {
+        uint64_t w;
+        memcpy(&w, d->tail + i, 8);
+        t = dg_round(t, w);
     }
-    uint64_t a = hash_fmix64(d->h1 ^ d->length);
-    uint64_t b = hash_fmix64(d->h2 + a);
-    a = hash_fmix64(a + b);
-    for (int i = 0; i < 8; i++) {
-        out[i] = (uint8_t)(a >> (56 - 8 * i));
-        out[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+    if (i < d->ntail) {
+        uint64_t w = 0;
+        memcpy(&w, d->tail + i, d->ntail - i);
+        t = dg_round(t ^ (uint64_t)(d->ntail - i), w);
+    }
+    uint64_t a = hash_fmix64(rotl64(d->v[0], 1) + rotl64(d->v[1], 7) + (d->length * DG_P3) + t);
+    uint64_t b = hash_fmix64(rotl64(d->v[2], 12) + rotl64(d->v[3], 18) + d->length + rotl64(t, 29));
+    a = hash_fmix64(a ^ rotl64(b, 23));
+    b = hash_fmix64(b + a);
+    for (int k = 0; k < 8; k++) {
+        out[k] = (uint8_t)(a >> (56 - 8 * k));
+        out[8 + k] = (uint8_t)(b >> (56 - 8 * k));
     }
 }
 

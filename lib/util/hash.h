@@ -8,10 +8,13 @@
  * collision-resistant against an adversary: tables keyed by attacker data
  * also mix in a per-table random seed.
  *
- * struct digest128: a streaming 128-bit digest (two independent 64-bit
- * lanes) of a byte stream plus its length, used to recognise identical
- * inputs across runs. Also non-cryptographic: it identifies, it does not
- * authenticate.
+ * struct digest128: a streaming 128-bit digest of a byte stream plus its
+ * length, used to recognise identical inputs across runs. It consumes
+ * 32-byte stripes in four independent lanes (acc = rotl(acc + w * P2, 31)
+ * * P1, the round of the xxHash64 family), so the multiplies of the lanes
+ * overlap in the pipeline: several GB/s, which matters because every byte
+ * of every capture passes through it. Also non-cryptographic: it
+ * identifies, it does not authenticate.
  */
 #ifndef V6M_UTIL_HASH_H
 #define V6M_UTIL_HASH_H
@@ -52,9 +55,9 @@ static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 }
 
 struct digest128 {
-    uint64_t h1, h2;
+    uint64_t v[4];       /* four independent lanes, 8 bytes each per stripe */
     uint64_t length;
-    uint8_t tail[8];
+    uint8_t tail[32];    /* bytes of an incomplete 32-byte stripe */
     size_t ntail;
 };
 
