@@ -162,9 +162,10 @@ static int parse_args(int argc, char **argv, struct traffic_opts *o)
             break;
         case 'o': o->output = optarg; break;
         case OPT_BUCKET:
-            if (!parse_dur(optarg, &o->cfg.bucket_ns) || o->cfg.bucket_ns < 1000000000ULL)
-                return cli_usage("traffic", "--bucket: '%s' is not a duration of at least 1 s "
-                                 "(e.g. 300, 5m, 1h)", optarg);
+            if (!parse_dur(optarg, &o->cfg.bucket_ns) || o->cfg.bucket_ns < 1000000000ULL ||
+                o->cfg.bucket_ns % 1000000000ULL != 0)
+                return cli_usage("traffic", "--bucket: '%s' is not a whole number of seconds, "
+                                 "at least 1 (e.g. 300, 5m, 1h)", optarg);
             break;
         case OPT_SEGMENTS: o->segments_path = optarg; break;
         case OPT_DB: o->db = optarg; break;

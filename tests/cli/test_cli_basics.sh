@@ -22,6 +22,7 @@ check "says what is missing" contains "$TMP/last.err" "no input"
 expect_exit 129 "traffic bad format" "$V6MON" traffic --format xml x.pcap
 check "names the bad format" contains "$TMP/last.err" "'xml'"
 expect_exit 129 "traffic bad bucket" "$V6MON" traffic --bucket 5q x.pcap
+expect_exit 129 "bucket not whole seconds" "$V6MON" traffic --bucket 1500ms x.pcap
 expect_exit 129 "traffic unknown option" "$V6MON" traffic --frob x.pcap
 expect_exit 129 "files and --live together" "$V6MON" traffic --live lo x.pcap
 expect_exit 1 "missing file" "$V6MON" traffic "$TMP/nope.pcap"
