@@ -613,9 +613,14 @@ static void render_text(FILE *out, const struct v6m_traffic_result *res,
         fprintf(out, "stored    run %lld in %s%s\n", (long long)m->run_id, m->db,
                 m->run_replaced ? " (replaced the earlier run of the same input)" : "");
     double secs = (double)m->elapsed_ns / 1e9;
-    fprintf(out, "read      %llu frames in %.2f s (%.2f M frames/s)\n",
-            (unsigned long long)m->frames_read, secs,
-            secs > 0 ? (double)m->frames_read / secs / 1e6 : 0.0);
+    /* A rate over a fraction of a second says more about start-up than
+     * about speed: only show it for runs long enough to mean something. */
+    if (secs >= 0.5)
+        fprintf(out, "read      %llu frames in %.2f s (%.2f M frames/s)\n",
+                (unsigned long long)m->frames_read, secs, (double)m->frames_read / secs / 1e6);
+    else
+        fprintf(out, "read      %llu frames in %.2f s\n", (unsigned long long)m->frames_read,
+                secs);
 }
 
 v6m_err v6m_report_traffic(FILE *out, enum v6m_format fmt,
