@@ -88,6 +88,8 @@ void v6m_decoder_get_stats(const v6m_decoder *dec, struct v6m_decoder_stats *st)
 #define V6M_LINKTYPE_IPV4 228
 #define V6M_LINKTYPE_IPV6 229
 #define V6M_LINKTYPE_LINUX_SLL2 276
+#define V6M_LINKTYPE_C_HDLC 104
+#define V6M_LINKTYPE_PPI 192
 
 /* Whether the decoder knows this link type. */
 bool v6m_linktype_supported(uint32_t linktype);

@@ -73,9 +73,10 @@ enum v6m_encap_bit {
     V6M_ENC_ISATAP = 1u << 17,  /* 6in4 whose IPv6 IID is ISATAP (::0:5efe:a.b.c.d / ::200:5efe:...) */
     V6M_ENC_ETH_INNER = 1u << 18, /* an Ethernet frame inside a tunnel */
     V6M_ENC_L2TP = 1u << 19,
+    V6M_ENC_CAPWAP = 1u << 20,  /* CAPWAP data channel (wireless LAN controllers) */
 };
-#define V6M_ENC__BITS 20
-/* Name of bit number n (0 -> "vlan", 1 -> "qinq", ... 19 -> "l2tp"), NULL
+#define V6M_ENC__BITS 21
+/* Name of bit number n (0 -> "vlan", 1 -> "qinq", ... 20 -> "capwap"), NULL
  * past the last. */
 const char *v6m_encap_name(unsigned bit);
 

@@ -127,6 +127,12 @@ int l2_ethertype(struct dctx *d)
         case 0x6558: /* transparent Ethernet bridging: the GRE/Geneve
                       * layer that carried it already entered the tunnel */
             return ST_ETH;
+        case 0x8903: /* Cisco FabricPath: FTAG/TTL (2 bytes), then the
+                      * original Ethernet frame (tshark: eth:cfp:eth) */
+            if (!cursor_skip(&d->c, 2))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            pkt->encap |= V6M_ENC_ETH_INNER;
+            return dctx_enter_tunnel(d, ST_ETH);
         default:
             if (pkt->depth == 0 || l2_known_nonip(d->ethertype))
                 return ST_DONE;

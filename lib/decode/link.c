@@ -16,7 +16,11 @@
  *                        30 (Darwin)
  *   108 OpenBSD loop     same 4 bytes, network order
  *   9, 50 PPP            optional address/control ff 03, then a 1- or
- *                        2-byte protocol field -> ST_PPP
+ *                        2-byte protocol field -> ST_PPP; a frame that
+ *                        starts 0f 00 / 8f 00 is Cisco HDLC (as tshark)
+ *   104 Cisco HDLC       address 0f/8f, control 00, protocol = ethertype
+ *   192 PPI              version(1) flags(1) length(2, LE) dlt(4, LE),
+ *                        then a frame of link type dlt (not PPI again)
  * SLL protocol values below 0x0600 (1 = Novell 802.3, 4 = 802.2 LLC, ...)
  * are not ethertypes: non-IP.
  */
@@ -42,6 +46,8 @@ const char *v6m_linktype_name(uint32_t linktype)
     case V6M_LINKTYPE_IPV4: return "ipv4";
     case V6M_LINKTYPE_IPV6: return "ipv6";
     case V6M_LINKTYPE_LINUX_SLL2: return "linux_sll2";
+    case V6M_LINKTYPE_C_HDLC: return "cisco_hdlc";
+    case V6M_LINKTYPE_PPI: return "ppi";
     default: return NULL;
     }
 }
@@ -70,9 +76,23 @@ static int link_raw(struct dctx *d)
     }
 }
 
+static int link_chdlc(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    if (!cursor_skip(c, 2))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint16_t proto = cursor_be16(c);
+    if (c->short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    d->ethertype = proto;
+    return ST_ETHERTYPE;
+}
+
 static int link_ppp(struct dctx *d)
 {
     const uint8_t *b = cursor_peek(&d->c, 2);
+    if (b && (b[0] == 0x0f || b[0] == 0x8f) && b[1] == 0x00)
+        return link_chdlc(d);
     if (b && b[0] == 0xff && b[1] == 0x03)
         cursor_skip(&d->c, 2);
     if (!l2_read_ppp_proto(d))
@@ -89,10 +109,33 @@ static int link_sll_proto(struct dctx *d, uint16_t proto)
     return ST_ETHERTYPE;
 }
 
-int link_decode(struct dctx *d)
+static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested);
+
+/* PPI: a per-packet header in front of a frame of another link type. */
+static int link_ppi(struct dctx *d)
 {
     struct cursor *c = &d->c;
-    switch (d->pkt->linktype) {
+    const uint8_t *h = cursor_peek(c, 8);
+    if (!h)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint16_t len = load_le16(h + 2);
+    uint32_t dlt = load_le32(h + 4);
+    if (h[0] != 0 || len < 8)
+        return dctx_drop(d, V6M_DROP_MALFORMED);
+    if (!cursor_skip(c, len))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    return link_dispatch(d, dlt, true);
+}
+
+int link_decode(struct dctx *d)
+{
+    return link_dispatch(d, d->pkt->linktype, false);
+}
+
+static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
+{
+    struct cursor *c = &d->c;
+    switch (linktype) {
     case V6M_LINKTYPE_ETHERNET:
         return ST_ETH;
     case V6M_LINKTYPE_RAW: case 12: case 14:
@@ -134,6 +177,12 @@ int link_decode(struct dctx *d)
     case V6M_LINKTYPE_PPP:
     case V6M_LINKTYPE_PPP_HDLC:
         return link_ppp(d);
+    case V6M_LINKTYPE_C_HDLC:
+        return link_chdlc(d);
+    case V6M_LINKTYPE_PPI:
+        if (nested)
+            return dctx_drop(d, V6M_DROP_MALFORMED);
+        return link_ppi(d);
     default:
         return dctx_drop(d, V6M_DROP_UNSUPPORTED_LINK);
     }

@@ -131,6 +131,84 @@ static int tun_vxlan(struct dctx *d)
     return dctx_enter_tunnel(d, ST_ETH);
 }
 
+/*
+ * CAPWAP data channel (RFC 5415 section 4.3, RFC 5416), UDP 5247:
+ *   preamble(1): version(4) = 0 | type(4): 0 = CAPWAP header, 1 = DTLS
+ *   HLEN(5) RID(5) WBID(5) T(1) | F L W M K flags(5) + 3 reserved |
+ *   fragment id(2) | fragment offset(13) reserved(3) | [radio MAC]
+ *   [wireless info]; the header is HLEN * 4 bytes.
+ * Payload: T = 0 an 802.3 (Ethernet) frame; T = 1 with WBID 1 an IEEE
+ * 802.11 frame. DTLS-protected data and CAPWAP fragments (F) cannot be
+ * read: the packet stays at the carrying IP header (as in tshark).
+ *
+ * 802.11 data frames (type 2): 24-byte header, + 6 with both ToDS and
+ * FromDS (4 addresses), + 2 for QoS subtypes, + 4 HT control when QoS and
+ * the order bit; then LLC/SNAP aa aa 03 OUI(3) ethertype. The frame
+ * control field is read byte-swapped, as tshark does by default for CAPWAP
+ * (Cisco controllers send it swapped). Protected (encrypted) frames and
+ * null-data frames carry nothing we can read.
+ */
+static int tun_capwap_80211(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 2);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint8_t fc0 = b[1], fc1 = b[0]; /* swapped frame control */
+    unsigned type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+    if (type != 2 || (subtype & 4) || (fc1 & 0x40))
+        return ST_DONE; /* management/control, null data, or protected */
+    size_t hlen = 24;
+    if ((fc1 & 3) == 3)
+        hlen += 6;
+    if (subtype & 8) {
+        hlen += 2;
+        if (fc1 & 0x80)
+            hlen += 4;
+    }
+    if (!cursor_skip(c, hlen))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    const uint8_t *llc = cursor_peek(c, 8);
+    if (!llc)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
+        return ST_DONE; /* plain LLC: not IP */
+    if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
+        return ST_DONE; /* vendor SNAP (e.g. Cisco WLCCP): not IP */
+    c->p += 8;
+    d->ethertype = load_be16(llc + 6);
+    return dctx_enter_tunnel(d, ST_ETHERTYPE);
+}
+
+static int tun_capwap(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 8);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if ((b[0] >> 4) != 0)
+        return -1; /* not CAPWAP version 0: let the other port try */
+    d->pkt->encap |= V6M_ENC_CAPWAP;
+    if ((b[0] & 0x0f) != 0)
+        return ST_DONE; /* DTLS-protected */
+    uint32_t w = load_be32(b);
+    size_t hlen = (size_t)((w >> 19) & 0x1f) * 4;
+    unsigned wbid = (w >> 9) & 0x1f;
+    bool native = (w >> 8) & 1;
+    bool frag = (w >> 7) & 1;
+    if (hlen < 8)
+        return dctx_drop(d, V6M_DROP_MALFORMED);
+    if (frag)
+        return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+    if (!cursor_skip(c, hlen))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (!native)
+        return dctx_enter_tunnel(d, ST_ETH);
+    if (wbid == 1)
+        return tun_capwap_80211(d);
+    return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
+}
+
 static int tun_vxlan_gpe(struct dctx *d)
 {
     const uint8_t *b = cursor_peek(&d->c, 8);
@@ -333,6 +411,7 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
     case 4789: return tun_vxlan(d);
     case 4790: return tun_vxlan_gpe(d);
     case 5072: return tun_ayiya(d);
+    case 5247: return tun_capwap(d);
     case 6081: return tun_geneve(d);
     default: return -1;
     }

@@ -1334,7 +1334,8 @@ static void test_names(void **s)
     assert_string_equal(v6m_encap_name(9), "gtpu");
     assert_string_equal(v6m_encap_name(16), "6to4");
     assert_string_equal(v6m_encap_name(19), "l2tp");
-    assert_null(v6m_encap_name(20));
+    assert_string_equal(v6m_encap_name(20), "capwap");
+    assert_null(v6m_encap_name(21));
     assert_string_equal(v6m_ext_name(V6M_EXT_SRH), "segment_routing");
     assert_string_equal(v6m_ext_name(V6M_EXT_NONEXT), "no_next_header");
     assert_null(v6m_ext_name(V6M_EXT__COUNT));
@@ -1342,6 +1343,93 @@ static void test_names(void **s)
         assert_non_null(v6m_encap_name(i));
     for (unsigned i = 0; i < V6M_DROP__COUNT; i++)
         assert_non_null(v6m_drop_name(i));
+}
+
+/* Link types and carriers found in public captures: Cisco HDLC (104 and
+ * inside PPP captures), PPI (192) around Ethernet, Cisco FabricPath
+ * (ethertype 0x8903), CAPWAP data (UDP 5247) with 802.11 (swapped frame
+ * control, LLC/SNAP) and with 802.3 payloads. Expected values are the
+ * layers tshark 4.0 shows for the same bytes. */
+static void test_chdlc_ppi_fabricpath_capwap(void **state)
+{
+    (void)state;
+    /* Cisco HDLC: address 0f, control 00, protocol 86dd, IPv6 */
+    pb_reset(&B);
+    pb_u8(&B, 0x0f);
+    pb_u8(&B, 0x00);
+    pb_u16(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_C_HDLC), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    /* the same bytes in a PPP capture are Cisco HDLC too */
+    assert_int_equal(dec_lt(V6M_LINKTYPE_PPP), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    assert_int_equal(P.encap & V6M_ENC_PPP, 0);
+
+    /* PPI header (8 bytes, little-endian length and DLT 1) + Ethernet */
+    pb_reset(&B);
+    pb_u8(&B, 0);
+    pb_u8(&B, 0);
+    pb_u8(&B, 8);
+    pb_u8(&B, 0);
+    pb_u8(&B, 1);
+    pb_zero(&B, 3);
+    pb_eth(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_PPI), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    B.b[0] = 1; /* unknown PPI version */
+    dec_lt(V6M_LINKTYPE_PPI);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+
+    /* FabricPath: outer MACs, 0x8903, FTAG/TTL, then the original frame */
+    pb_reset(&B);
+    pb_eth(&B, 0x8903);
+    pb_u16(&B, 0x003f);
+    pb_eth(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_true(P.encap & V6M_ENC_ETH_INNER);
+
+    /* CAPWAP data, HLEN 2 (8 bytes), WBID 1, T = 1: 802.11 QoS data with
+     * the frame control byte-swapped, LLC/SNAP, IPv6 */
+    size_t ip = eth_v4_outer(17);
+    size_t u = pb_udp_begin(&B, 12345, 5247);
+    pb_u32(&B, (0u << 24) | (2u << 19) | (1u << 9) | (1u << 8));
+    pb_u32(&B, 0);
+    pb_u8(&B, 0x01);       /* flags (ToDS), swapped into the first byte */
+    pb_u8(&B, 0x88);       /* type data, subtype QoS data */
+    pb_zero(&B, 22);       /* duration, 3 addresses, sequence */
+    pb_zero(&B, 2);        /* QoS control */
+    static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    pb_bytes(&B, snap, 6);
+    pb_u16(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_true(P.encap & V6M_ENC_CAPWAP);
+    assert_int_equal(P.outer.family, V6M_FAMILY_IPV4);
+    /* a protected 802.11 frame cannot be read: stays IPv4, not a drop */
+    B.b[14 + 20 + 8 + 8] = 0x41;
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+
+    /* CAPWAP with T = 0: an 802.3 frame */
+    ip = eth_v4_outer(17);
+    u = pb_udp_begin(&B, 12345, 5247);
+    pb_u32(&B, (2u << 19) | (1u << 9));
+    pb_u32(&B, 0);
+    pb_eth(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v6_tcp_inner();
 }
 
 int main(void)
@@ -1374,6 +1462,7 @@ int main(void)
         cmocka_unit_test(test_icmp_errors_not_tunnels),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_chdlc_ppi_fabricpath_capwap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
