@@ -17,15 +17,25 @@ echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$JOBS"
 echo "== tests"
-ctest --test-dir build --output-on-failure -j"$JOBS"
+LOGS=$(mktemp -d)
+ctest --test-dir build --output-on-failure -j"$JOBS" | tee "$LOGS/normal.log"
 
 echo "== tests under ASan+UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DV6M_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$JOBS" -LE slow
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS" -LE slow | tee "$LOGS/asan.log"
 
 echo "== fuzz targets (smoke)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DV6M_FUZZ=ON -DV6M_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$JOBS"
 tests/fuzz/run.sh build-fuzz 20
+nfuzz=$(ls tests/fuzz/fuzz_*.c | wc -l)
+
+# One closing line over everything: ctest's "N tests failed out of M" of both
+# builds plus the fuzz smoke runs (each one passed if we got here).
+read -r total failed < <(cat "$LOGS"/*.log | awk '/tests failed out of/ {
+  for (i = 1; i <= NF; i++) { if ($i == "failed") f += $(i - 2); if ($i == "of") t += $(i + 1) } }
+  END { print t + 0, f + 0 }')
+rm -rf "$LOGS"
+echo "$((total - failed + nfuzz)) passed, $failed failed"
