@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <v6mon/parse.h>
 #include <v6mon/report.h>
 #include <v6mon/segments.h>
 #include <v6mon/source.h>
@@ -54,32 +55,10 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* A positive duration (v6m_parse_duration accepts 0). */
 static bool parse_dur(const char *s, uint64_t *ns)
 {
-    /* The same grammar as util_parse_duration (the CLI may not include
-     * library internals): digits with an optional unit. */
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return false;
-    uint64_t mult;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        mult = 1000000000ULL;
-    else if (strcmp(end, "ms") == 0)
-        mult = 1000000ULL;
-    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        mult = 60000000000ULL;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600000000000ULL;
-    else if (strcmp(end, "d") == 0)
-        mult = 86400000000000ULL;
-    else
-        return false;
-    if (v == 0 || v > UINT64_MAX / mult)
-        return false;
-    *ns = v * mult;
-    return true;
+    return v6m_parse_duration(s, ns) && *ns > 0;
 }
 
 static uint64_t wall_ns(void)
@@ -359,12 +338,7 @@ int cmd_traffic(int argc, char **argv)
         inputs[i].bytes = info.size;
         if (info.digest_valid) {
             memcpy(digests[i], info.digest, 16);
-            static const char hx[] = "0123456789abcdef";
-            for (int k = 0; k < 16; k++) {
-                hex[i][2 * k] = hx[info.digest[k] >> 4];
-                hex[i][2 * k + 1] = hx[info.digest[k] & 15];
-            }
-            hex[i][32] = '\0';
+            memcpy(hex[i], info.digest_hex, sizeof(hex[i]));
             inputs[i].digest = hex[i];
         } else {
             all_digests = false;

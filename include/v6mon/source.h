@@ -103,6 +103,7 @@ struct v6m_source_input_info {
     const char *format;        /* "pcap", "pcap-ns", "pcapng", "live" */
     uint64_t size;             /* bytes read so far */
     uint8_t digest[16];        /* valid once the input is fully read */
+    char digest_hex[33];       /* the same as 32 lowercase hex digits */
     bool digest_valid;
 };
 void v6m_source_input_info(const v6m_source *src, size_t index,

@@ -370,6 +370,7 @@ void v6m_source_input_info(const v6m_source *src, size_t index,
     info->size = capfile_consumed(&in->f);
     if (in->f.digest_done) {
         memcpy(info->digest, in->f.digest, 16);
+        digest128_hex(info->digest, info->digest_hex);
         info->digest_valid = true;
     }
 }

@@ -3,6 +3,8 @@
  */
 #include "util/strutil.h"
 
+#include <v6mon/parse.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -72,6 +74,11 @@ bool util_parse_duration(const char *s, uint64_t *ns_out)
         return false;
     *ns_out = v * mult;
     return true;
+}
+
+bool v6m_parse_duration(const char *s, uint64_t *ns)
+{
+    return util_parse_duration(s, ns);
 }
 
 char *util_format_utc(uint64_t ns, char *buf, size_t size)
