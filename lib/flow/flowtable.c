@@ -325,6 +325,8 @@ static inline bool key_eq(const struct flow_ckey *a, const struct flow_ckey *b, 
 static void flow_end(struct flow_table *ft, uint32_t idx, uint8_t end)
 {
     struct flow_entry *e = &ft->ent[idx];
+    if (ft->cfg.on_end_entry)
+        ft->cfg.on_end_entry(ft->cfg.user, e, end);
     if (ft->cfg.on_end) {
         struct v6m_flow_record rec;
         flow_entry_record(e, &rec);

@@ -34,6 +34,8 @@
 
 #define FLOW_TABLE_MAX_FLOWS ((size_t)1 << 30)
 
+struct flow_entry;
+
 struct flow_table_config {
     size_t max_flows;        /* 1 .. FLOW_TABLE_MAX_FLOWS */
     uint64_t idle_ns;        /* end a flow after this long without a packet */
@@ -41,6 +43,9 @@ struct flow_table_config {
     uint64_t seed;           /* hash seed; 0 = random (getrandom) */
     unsigned expire_budget;  /* idle entries ended per packet; 0 = default 2 */
     void (*on_end)(void *user, const struct v6m_flow_record *rec);
+    /* Called just before on_end with the entry itself (its `user` and `aux`
+     * fields still set), so a caller can release per-flow state. */
+    void (*on_end_entry)(void *user, struct flow_entry *e, uint8_t end);
     void *user;
 };
 
@@ -65,6 +70,7 @@ struct flow_entry {
     uint64_t q_ns;        /* when it was (re)queued; see flowtable.c */
     uint32_t prev, next;  /* queue (or free list through next) */
     uint32_t h32;         /* low 32 bits of the key hash */
+    uint32_t aux;         /* free for the caller; 0 when the flow is created */
     uint8_t a_is_lo;      /* the "a" side is the lower endpoint */
     uint8_t tcp_flags;
     uint8_t direction;    /* of the first packet */
