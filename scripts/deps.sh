@@ -11,12 +11,12 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake pkg-config git
-  libpcap-dev libsqlite3-dev
+  libpcap-dev libsqlite3-dev libssl-dev libndpi-dev
   # tests
   libcmocka-dev tshark python3 sqlite3 iproute2 clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(tcpdump softflowd time)
+  PACKAGES+=(tcpdump softflowd time libndpi-bin)
 fi
 
 missing=()
