@@ -140,6 +140,41 @@ static bool parse_duration_s(const char *s, uint64_t *ns)
     return false;
 }
 
+/* "v4=0.2,v6=0.1,dual=0.7" (missing names are 0). */
+static bool parse_user_mix(const char *s, double mix[3])
+{
+    char buf[256];
+    if (strlen(s) >= sizeof(buf))
+        return false;
+    snprintf(buf, sizeof(buf), "%s", s);
+    mix[0] = mix[1] = mix[2] = 0;
+    char *p = buf;
+    while (*p) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        char *eq = strchr(p, '=');
+        if (!eq)
+            return false;
+        *eq = '\0';
+        double v;
+        if (!parse_fraction(eq + 1, &v))
+            return false;
+        if (strcmp(p, "v4") == 0)
+            mix[0] = v;
+        else if (strcmp(p, "v6") == 0)
+            mix[1] = v;
+        else if (strcmp(p, "dual") == 0)
+            mix[2] = v;
+        else
+            return false;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return mix[0] + mix[1] + mix[2] > 0;
+}
+
 static void on_progress(void *user, uint64_t done, uint64_t total)
 {
     cli_progress_update(user, done, total, done, "pkts");
@@ -149,6 +184,7 @@ enum {
     OPT_SEED = 256, OPT_PACKETS, OPT_V6SHARE, OPT_MOBSHARE, OPT_METSHARE,
     OPT_MIX, OPT_START, OPT_DURATION, OPT_USERS, OPT_TRUTH, OPT_NOTRUTH,
     OPT_FIXTURES, OPT_PCAPNG, OPT_NS, OPT_SNAPLEN, OPT_PROGRESS, OPT_QUIET,
+    OPT_USERMIX, OPT_INACTIVE, OPT_APPSHARE, OPT_DAYS,
 };
 
 static const struct option longopts[] = {
@@ -161,6 +197,10 @@ static const struct option longopts[] = {
     {"start", required_argument, 0, OPT_START},
     {"duration", required_argument, 0, OPT_DURATION},
     {"users", required_argument, 0, OPT_USERS},
+    {"user-mix", required_argument, 0, OPT_USERMIX},
+    {"inactive-v6", required_argument, 0, OPT_INACTIVE},
+    {"app-share", required_argument, 0, OPT_APPSHARE},
+    {"days", required_argument, 0, OPT_DAYS},
     {"truth", required_argument, 0, OPT_TRUTH},
     {"no-truth", no_argument, 0, OPT_NOTRUTH},
     {"fixtures", required_argument, 0, OPT_FIXTURES},
@@ -178,7 +218,7 @@ int cmd_synth(int argc, char **argv)
     struct v6m_synth_config cfg;
     v6m_synth_config_default(&cfg);
     const char *out = NULL, *truth = NULL, *fixtures = NULL;
-    bool no_truth = false, force_progress = false, quiet = false;
+    bool no_truth = false, force_progress = false, quiet = false, duration_set = false;
     uint64_t v;
     int opt;
     optind = 1;
@@ -218,11 +258,34 @@ int cmd_synth(int argc, char **argv)
         case OPT_DURATION:
             if (!parse_duration_s(a, &cfg.duration_ns))
                 return cli_usage("synth", "--duration: '%s' is not a positive number of seconds", a);
+            if (duration_set)
+                return cli_usage("synth", "--days and --duration cannot be combined");
+            duration_set = true;
             break;
         case OPT_USERS:
             if (!parse_u64_suffix(a, &v) || v < 2 || v > 10000000)
                 return cli_usage("synth", "--users: '%s' is not in 2..10000000", a);
             cfg.users = (uint32_t)v;
+            break;
+        case OPT_USERMIX:
+            if (!parse_user_mix(a, cfg.user_mix))
+                return cli_usage("synth", "--user-mix: '%s' is not like v4=0.2,v6=0.1,dual=0.7", a);
+            break;
+        case OPT_INACTIVE:
+            if (!parse_fraction(a, &cfg.inactive_v6))
+                return cli_usage("synth", "--inactive-v6: '%s' is not a fraction in 0..1", a);
+            break;
+        case OPT_APPSHARE:
+            if (!parse_fraction(a, &cfg.app_share))
+                return cli_usage("synth", "--app-share: '%s' is not a fraction in 0..1", a);
+            break;
+        case OPT_DAYS:
+            if (!parse_u64_suffix(a, &v) || v < 1 || v > 31)
+                return cli_usage("synth", "--days: '%s' is not a whole number of days in 1..31", a);
+            cfg.duration_ns = v * 86400ULL * 1000000000ULL;
+            if (duration_set)
+                return cli_usage("synth", "--days and --duration cannot be combined");
+            duration_set = true;
             break;
         case OPT_TRUTH: truth = a; break;
         case OPT_NOTRUTH: no_truth = true; break;
@@ -318,6 +381,19 @@ int cmd_synth(int argc, char **argv)
                                          t->seg[g][2].packets),
                     b4 + b6 ? "" : "n/a ", b4 + b6 ? 100.0 * (double)b6 / (double)(b4 + b6) : 0.0);
         }
+        if (t->n_windows) {
+            const struct v6m_synth_user_counts *u = &t->windows[0].all;
+            fprintf(msg, "  users  %10llu seen, %llu active, %llu IPv6-active (I1 %s%.1f%%)\n",
+                    (unsigned long long)u->seen, (unsigned long long)u->active,
+                    (unsigned long long)u->ipv6_active, u->active ? "" : "n/a ",
+                    u->active ? 100.0 * (double)u->ipv6_active / (double)u->active : 0.0);
+        }
+        uint64_t named = 0, all = 0;
+        for (size_t i = 0; i < t->n_names; i++)
+            named += t->names[i].fam[V6M_FAMILY_IPV4].flows + t->names[i].fam[V6M_FAMILY_IPV6].flows;
+        all = t->totals[V6M_FAMILY_IPV4].flows + t->totals[V6M_FAMILY_IPV6].flows;
+        fprintf(msg, "  names  %10zu names on %llu of %llu flows\n", t->n_names,
+                (unsigned long long)named, (unsigned long long)all);
         if (truth)
             fprintf(msg, "truth: %s\n", truth);
     }

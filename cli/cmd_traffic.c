@@ -36,6 +36,10 @@ struct traffic_opts {
     uint64_t duration_ns;
     int progress; /* -1 auto, 0 off, 1 on */
     struct v6m_traffic_config cfg;
+    const char *bindings_path;
+    const char *apps_files[16];   /* --apps=FILE, in order */
+    size_t n_apps_files;
+    const char *table;            /* --table for CSV */
 };
 
 static bool parse_size(const char *s, size_t *out)
@@ -103,7 +107,8 @@ static int parse_args(int argc, char **argv, struct traffic_opts *o)
         OPT_BUCKET = 256, OPT_SEGMENTS, OPT_DB, OPT_VANTAGE, OPT_RUN_ID, OPT_LIVE,
         OPT_DURATION, OPT_FILTER, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FLOWS_MAX,
         OPT_FLOW_IDLE, OPT_FLOW_ACTIVE, OPT_MAX_DEPTH, OPT_TEREDO, OPT_FRAG_MAX,
-        OPT_FORMAT, OPT_NO_TEREDO,
+        OPT_FORMAT, OPT_NO_TEREDO, OPT_USERS, OPT_SUBSCRIBER, OPT_BINDINGS,
+        OPT_USERS_EXACT, OPT_APPS, OPT_NO_DPI, OPT_TABLE, OPT_DNS_CACHE,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -125,6 +130,14 @@ static int parse_args(int argc, char **argv, struct traffic_opts *o)
         {"fragments-max", required_argument, NULL, OPT_FRAG_MAX},
         {"teredo-heuristic", no_argument, NULL, OPT_TEREDO},
         {"no-teredo-heuristic", no_argument, NULL, OPT_NO_TEREDO},
+        {"users", no_argument, NULL, OPT_USERS},
+        {"subscriber", required_argument, NULL, OPT_SUBSCRIBER},
+        {"bindings", required_argument, NULL, OPT_BINDINGS},
+        {"users-exact", required_argument, NULL, OPT_USERS_EXACT},
+        {"apps", optional_argument, NULL, OPT_APPS},
+        {"no-dpi", no_argument, NULL, OPT_NO_DPI},
+        {"table", required_argument, NULL, OPT_TABLE},
+        {"dns-cache", required_argument, NULL, OPT_DNS_CACHE},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -185,6 +198,48 @@ static int parse_args(int argc, char **argv, struct traffic_opts *o)
             break;
         case OPT_TEREDO: o->cfg.decoder.teredo_heuristic = true; break;
         case OPT_NO_TEREDO: o->cfg.decoder.teredo_heuristic = false; break;
+        case OPT_USERS: o->cfg.users = true; break;
+        case OPT_SUBSCRIBER: {
+            int m = v6m_subscriber_mode_parse(optarg);
+            if (m < 0)
+                return cli_usage("traffic", "--subscriber: '%s' is not one of auto, gtp, pppoe, "
+                                 "mac, address, binding", optarg);
+            o->cfg.subscriber_mode = (uint8_t)m;
+            o->cfg.users = true;
+            break;
+        }
+        case OPT_BINDINGS:
+            o->bindings_path = optarg;
+            o->cfg.subscriber_mode = V6M_SUB_BINDING;
+            o->cfg.users = true;
+            break;
+        case OPT_USERS_EXACT:
+            if (!parse_size(optarg, &sz))
+                return cli_usage("traffic", "--users-exact: '%s' is not a count", optarg);
+            o->cfg.users_exact_max = sz ? sz : 1; /* 0 would mean the default */
+            o->cfg.users = true;
+            break;
+        case OPT_APPS:
+            o->cfg.apps = true;
+            if (optarg) {
+                if (o->n_apps_files == sizeof(o->apps_files) / sizeof(o->apps_files[0]))
+                    return cli_usage("traffic", "--apps=FILE: at most 16 files");
+                o->apps_files[o->n_apps_files++] = optarg;
+            }
+            break;
+        case OPT_NO_DPI: o->cfg.dpi = false; break;
+        case OPT_TABLE:
+            if (strcmp(optarg, "traffic") != 0 && strcmp(optarg, "users") != 0 &&
+                strcmp(optarg, "apps") != 0 && strcmp(optarg, "names") != 0)
+                return cli_usage("traffic", "--table: '%s' is not one of traffic, users, apps, "
+                                 "names", optarg);
+            o->table = optarg;
+            break;
+        case OPT_DNS_CACHE:
+            if (!parse_size(optarg, &sz) || sz < 16)
+                return cli_usage("traffic", "--dns-cache: '%s' is not a count >= 16", optarg);
+            o->cfg.dns_cache_max = sz;
+            break;
         case '?':
         default:
             if (optopt)
@@ -202,9 +257,19 @@ int cmd_traffic(int argc, char **argv)
     o.format = V6M_FORMAT_TEXT;
     o.progress = -1;
     v6m_traffic_config_default(&o.cfg);
+    o.cfg.dpi = true;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (o.table && o.format != V6M_FORMAT_CSV)
+        return cli_usage("traffic", "--table only applies to --format csv");
+    if (o.table && strcmp(o.table, "users") == 0 && !o.cfg.users)
+        return cli_usage("traffic", "--table users needs --users");
+    if (o.table && (strcmp(o.table, "apps") == 0 || strcmp(o.table, "names") == 0) &&
+        !o.cfg.apps)
+        return cli_usage("traffic", "--table %s needs --apps", o.table);
+    if (o.cfg.subscriber_mode == V6M_SUB_BINDING && !o.bindings_path)
+        return cli_usage("traffic", "--subscriber binding needs --bindings FILE");
     int nfiles = argc - optind;
     char **files = argv + optind;
     if (o.live && nfiles > 0)
@@ -229,6 +294,33 @@ int cmd_traffic(int argc, char **argv)
     }
     if (!segments)
         return cli_fatal("out of memory");
+
+    /* Subscriber bindings and the app catalog (built-in, then --apps=FILE). */
+    v6m_bindings *bindings = NULL;
+    v6m_apps *catalog = NULL;
+    if (o.bindings_path &&
+        v6m_bindings_load(o.bindings_path, &bindings, errbuf, sizeof(errbuf)) != V6M_OK) {
+        cli_error("%s", errbuf);
+        v6m_segments_free(segments);
+        return EXIT_ERROR;
+    }
+    if (o.cfg.apps) {
+        catalog = v6m_apps_new();
+        if (!catalog)
+            return cli_fatal("out of memory");
+        v6m_err ae = v6m_apps_load_builtin(catalog, errbuf, sizeof(errbuf));
+        for (size_t i = 0; ae == V6M_OK && i < o.n_apps_files; i++)
+            ae = v6m_apps_load_file(catalog, o.apps_files[i], errbuf, sizeof(errbuf));
+        if (ae != V6M_OK) {
+            cli_error("%s", errbuf);
+            v6m_apps_free(catalog);
+            v6m_bindings_free(bindings);
+            v6m_segments_free(segments);
+            return EXIT_ERROR;
+        }
+    }
+    o.cfg.bindings = bindings;
+    o.cfg.apps_catalog = catalog;
 
     /* Source. */
     v6m_source *src;
@@ -263,11 +355,14 @@ int cmd_traffic(int argc, char **argv)
         }
     }
 
-    v6m_traffic *t = v6m_traffic_new(&o.cfg, segments);
-    if (!t) {
+    v6m_traffic *t = NULL;
+    if (v6m_traffic_open(&o.cfg, segments, &t, errbuf, sizeof(errbuf)) != V6M_OK) {
+        cli_error("%s", errbuf);
         v6m_source_free(src);
+        v6m_apps_free(catalog);
+        v6m_bindings_free(bindings);
         v6m_segments_free(segments);
-        return cli_fatal("out of memory");
+        return EXIT_ERROR;
     }
 
     cli_install_signals();
@@ -359,6 +454,9 @@ int cmd_traffic(int argc, char **argv)
         .live_if_dropped = sst.live_if_dropped,
         .warnings = (const char *const *)warnings,
         .n_warnings = n_warnings,
+        .users = v6m_traffic_users(t),
+        .apps = v6m_traffic_apps(t),
+        .csv_table = o.table,
     };
 
     int exit_code = failed ? EXIT_ERROR : EXIT_OK;
@@ -376,9 +474,30 @@ int cmd_traffic(int argc, char **argv)
                 free(segtext);
                 return cli_fatal("out of memory");
             }
-            int k = snprintf(opt, optlen, "bucket=%llu;depth=%u;teredo=%d;segments=",
+            /* Users and apps options change what is stored too; the
+             * contents of --bindings/--apps files are not hashed (their
+             * paths are): give --run-id when they change under one name. */
+            char ua[512] = "";
+            if (o.cfg.users || o.cfg.apps) {
+                int u = snprintf(ua, sizeof(ua), ";users=%d:%s:%s:%zu;apps=%d:%d",
+                                 (int)o.cfg.users,
+                                 v6m_subscriber_mode_name(o.cfg.subscriber_mode),
+                                 o.bindings_path ? o.bindings_path : "",
+                                 o.cfg.users_exact_max, (int)o.cfg.apps, (int)o.cfg.dpi);
+                for (size_t i = 0; u > 0 && (size_t)u < sizeof(ua) && i < o.n_apps_files; i++)
+                    u += snprintf(ua + u, sizeof(ua) - (size_t)u, ":%s", o.apps_files[i]);
+            }
+            optlen += strlen(ua);
+            char *nopt = realloc(opt, optlen);
+            if (!nopt) {
+                free(opt);
+                free(segtext);
+                return cli_fatal("out of memory");
+            }
+            opt = nopt;
+            int k = snprintf(opt, optlen, "bucket=%llu;depth=%u;teredo=%d%s;segments=",
                              (unsigned long long)o.cfg.bucket_ns, o.cfg.decoder.max_depth,
-                             (int)o.cfg.decoder.teredo_heuristic);
+                             (int)o.cfg.decoder.teredo_heuristic, ua);
             if (segtext)
                 memcpy(opt + k, segtext, seglen);
             v6m_traffic_run_key((const uint8_t(*)[16])digests, n_in, opt, (size_t)k + seglen,
@@ -423,7 +542,7 @@ int cmd_traffic(int argc, char **argv)
             };
             int64_t run_id = 0;
             bool replaced = false;
-            if (v6m_store_put_traffic(store, &run, res, &run_id, &replaced) != V6M_OK) {
+            if (v6m_store_put_traffic_run(store, &run, t, &run_id, &replaced) != V6M_OK) {
                 cli_error("%s", v6m_store_errmsg(store));
                 exit_code = EXIT_ERROR;
             } else {
@@ -455,6 +574,8 @@ int cmd_traffic(int argc, char **argv)
     free(digests);
     v6m_traffic_free(t);
     v6m_source_free(src);
+    v6m_apps_free(catalog);
+    v6m_bindings_free(bindings);
     v6m_segments_free(segments);
     return exit_code;
 }

@@ -51,6 +51,12 @@ struct v6m_traffic_meta {
     uint64_t live_if_dropped;
     const char *const *warnings;  /* messages about damaged inputs etc. */
     size_t n_warnings;
+    /* Optional parts (NULL when not measured): v6m_traffic_users/_apps. */
+    const struct v6m_users_result *users;
+    const struct v6m_apps_result *apps;
+    /* CSV: which table, "traffic" (default, NULL), "users", "apps" or
+     * "names". */
+    const char *csv_table;
 };
 
 /* Render a traffic result. Returns V6M_ERR_IO when writing failed. */

@@ -60,4 +60,10 @@ v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
                               const struct v6m_traffic_result *res,
                               int64_t *run_id, bool *replaced);
 
+/* The same from a finished traffic handle, with its subscriber windows
+ * (counts and HyperLogLog sketches) and app/name rows when the run
+ * measured them (cfg.users / cfg.apps). */
+v6m_err v6m_store_put_traffic_run(v6m_store *st, const struct v6m_run_info *run,
+                                  const v6m_traffic *t, int64_t *run_id, bool *replaced);
+
 #endif

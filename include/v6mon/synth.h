@@ -6,8 +6,12 @@
  * (PPPoE over VLAN/QinQ) and other (plain, tunnelled, non-IP) traffic from
  * a seed, and keeps its own book of what it wrote: packets and wire bytes
  * per family and per default segment, per 5-minute bucket, flows, SRH and
- * flow-label packets. It never calls the decoder; the truth is what it
- * built. docs/commands/synth.md describes the truth file.
+ * flow-label packets; subscribers (GTP-U bearers, PPPoE sessions) with
+ * qualifying IPv4/IPv6 traffic per UTC day, month, 30 days and overall
+ * (indicator I1); packets, bytes and flows per host name (TLS SNI, HTTP
+ * Host, QUIC SNI or DNS answer) and family (I6, I7). It never calls the
+ * decoder; the truth is what it built. docs/commands/synth.md describes the
+ * truth file.
  *
  * Lifecycle:
  *   struct v6m_synth_config cfg; v6m_synth_config_default(&cfg); ...
@@ -52,6 +56,14 @@ struct v6m_synth_config {
     uint64_t start_ns;      /* first timestamp, default 2024-06-01T00:00:00Z */
     uint64_t duration_ns;   /* time span of the packets, default 900 s */
     uint32_t users;         /* subscribers (mobile + metro), default 1000 */
+    /* Shares of IPv4-only, IPv6-only and dual-stack subscribers
+     * (normalised); all < 0 (default): derived from the segment's IPv6
+     * target t as 0.2 - 0.2 t, 0.2 t, 0.8. */
+    double user_mix[3];
+    double inactive_v6;     /* share of dual-stack subscribers whose IPv6 is
+                               only DNS / ICMPv6, default 0 */
+    double app_share;       /* share of qualifying flows that carry a host
+                               name, default 0.8 */
     bool nanosecond;        /* pcap/pcapng nanosecond timestamps */
     bool pcapng;            /* pcapng with one interface per segment */
     uint32_t snaplen;       /* 0 = whole frames; else >= 256 */
@@ -77,6 +89,42 @@ struct v6m_synth_counts {
     uint64_t flows;         /* 0 for family OTHER */
 };
 
+/* Subscribers of one window and segment (definitions in v6mon/users.h;
+ * dual + ipv4_only + ipv6_only == active). */
+struct v6m_synth_user_counts {
+    uint64_t seen, active, ipv6_active, holding_ipv6;
+    uint64_t dual, ipv4_only, ipv6_only;
+};
+
+enum v6m_synth_window_kind {
+    V6M_SYNTH_WIN_ALL = 0,
+    V6M_SYNTH_WIN_DAY,
+    V6M_SYNTH_WIN_MONTH,
+    V6M_SYNTH_WIN_30D,
+};
+
+struct v6m_synth_users_window {
+    uint8_t kind;               /* enum v6m_synth_window_kind */
+    int64_t start_day, end_day; /* UTC days since 1970-01-01, inclusive */
+    struct v6m_synth_user_counts all, mobile, metro;
+};
+
+/* How a flow got its name: its own first payload (TLS ClientHello SNI,
+ * HTTP Host, QUIC Initial SNI) or a DNS answer its client received. */
+enum v6m_synth_method {
+    V6M_SYNTH_SNI = 0,
+    V6M_SYNTH_HOST,
+    V6M_SYNTH_QUIC,
+    V6M_SYNTH_DNS,
+};
+#define V6M_SYNTH_METHODS 4
+
+struct v6m_synth_name_truth {
+    const char *name;                       /* static string */
+    uint64_t method[V6M_SYNTH_METHODS];     /* flows per method */
+    struct v6m_synth_counts fam[V6M_FAMILY_COUNT]; /* [OTHER] is 0 */
+};
+
 struct v6m_synth_truth {
     uint64_t packets;
     uint64_t wire_bytes;
@@ -90,6 +138,20 @@ struct v6m_synth_truth {
     bool flows_exact;
     double max_flow_gap_s;
     double max_flow_life_s;
+    /* Subscribers: windows in the order all, days, months, 30d (each
+     * ascending). Owned by the handle. */
+    size_t n_windows;
+    const struct v6m_synth_users_window *windows;
+    /* Names with traffic, sorted by name (strcmp); owned by the handle.
+     * Sum over names + unattributed == totals, per family, for packets,
+     * bytes and flows. */
+    size_t n_names;
+    const struct v6m_synth_name_truth *names;
+    struct v6m_synth_counts unattributed[V6M_FAMILY_COUNT];
+    /* True when no naming payload was cut in two by the end of the capture
+     * and every DNS-named flow started within the answer's TTL. */
+    bool names_exact;
+    double max_dns_age_s;   /* answer -> first packet of its flow */
 };
 /* Valid after a successful run until free. */
 const struct v6m_synth_truth *v6m_synth_truth(const v6m_synth *s);

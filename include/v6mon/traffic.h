@@ -29,11 +29,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <v6mon/apps.h>
+#include <v6mon/appstats.h>
+#include <v6mon/bindings.h>
 #include <v6mon/decoder.h>
 #include <v6mon/error.h>
 #include <v6mon/flow.h>
 #include <v6mon/packet.h>
 #include <v6mon/segments.h>
+#include <v6mon/users.h>
 
 typedef struct v6m_traffic v6m_traffic;
 
@@ -51,11 +55,28 @@ struct v6m_traffic_config {
     void (*on_packet)(void *user, const struct v6m_packet *pkt,
                       const struct v6m_class *cls);
     void *user;
+
+    /* Subscribers and I1 (v6mon/users.h). */
+    bool users;
+    uint8_t subscriber_mode;        /* enum v6m_subscriber_mode */
+    const v6m_bindings *bindings;   /* borrowed; for V6M_SUB_BINDING */
+    size_t users_exact_max;         /* per window and segment; 0 = 262144 */
+    /* Names and apps, I6 and I7 (v6mon/appstats.h). */
+    bool apps;
+    const v6m_apps *apps_catalog;   /* borrowed; required with apps */
+    bool dpi;                       /* nDPI on unnamed flows (with apps) */
+    size_t dns_cache_max;           /* 0 = 1,000,000 answers */
 };
 void v6m_traffic_config_default(struct v6m_traffic_config *cfg);
 
+/* NULL when out of memory or the config is unusable; v6m_traffic_open()
+ * says why. */
 v6m_traffic *v6m_traffic_new(const struct v6m_traffic_config *cfg,
                              const v6m_segments *segments);
+/* The same with a reason ("nDPI could not start: ...") in errbuf. */
+v6m_err v6m_traffic_open(const struct v6m_traffic_config *cfg,
+                         const v6m_segments *segments, v6m_traffic **out,
+                         char *errbuf, size_t errlen);
 void v6m_traffic_free(v6m_traffic *t); /* NULL is a no-op */
 
 /* ifname: name of frame->ifindex's interface, or NULL. */
@@ -116,6 +137,14 @@ struct v6m_traffic_result {
 
 /* Valid after finish() until free(). */
 const struct v6m_traffic_result *v6m_traffic_result(const v6m_traffic *t);
+
+/* Valid after finish() until free(); NULL unless cfg.users / cfg.apps. */
+const struct v6m_users_result *v6m_traffic_users(const v6m_traffic *t);
+/* Sketch of one user flag (enum v6m_user_flag) for users window w and
+ * segment s (s == n_segments: all segments); NULL when empty. */
+const v6m_hll *v6m_traffic_users_sketch(const v6m_traffic *t, size_t w, size_t s,
+                                        unsigned flag);
+const struct v6m_apps_result *v6m_traffic_apps(const v6m_traffic *t);
 
 /* Share helper: v6 / (v4 + v6), or -1 when the denominator is 0. */
 double v6m_share(uint64_t v4, uint64_t v6);

@@ -30,9 +30,13 @@
  */
 #include <v6mon/traffic.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/apps.h"
+#include "aggregate/flowside.h"
+#include "aggregate/users.h"
 #include "flow/flowtable.h"
 #include "util/hash.h"
 #include "util/strutil.h"
@@ -73,6 +77,13 @@ struct v6m_traffic {
     uint64_t cur_start, cur_end;
     struct v6m_family_counts *cur_row; /* NULL: current range overflowed */
 
+    /* Users and apps: per-flow side state (entry aux = slot + 1). */
+    struct users *users;
+    struct appsattr *apps;
+    struct flow_side *side;           /* [flow_max], pages touched on use */
+    uint32_t *side_free;              /* stack of free slots */
+    size_t side_nfree;
+
     /* Interface names for released (previously held) records. */
     char ifnames[TRAFFIC_IFNAMES][TRAFFIC_IFNAME_LEN];
     const char *last_ifname_ptr;
@@ -103,14 +114,51 @@ double v6m_share(uint64_t v4, uint64_t v6)
     return (double)v6 / den;
 }
 
+/* Flow table callbacks: the caller's on_flow, and the side state. */
+static void traffic_on_end(void *user, const struct v6m_flow_record *rec)
+{
+    v6m_traffic *t = user;
+    t->cfg.on_flow(t->cfg.user, rec);
+}
+
+static void traffic_on_end_entry(void *user, struct flow_entry *e, uint8_t end)
+{
+    (void)end;
+    v6m_traffic *t = user;
+    if (!e->aux)
+        return;
+    struct flow_side *fs = &t->side[e->aux - 1];
+    if (t->apps)
+        apps_flow_end(t->apps, e, fs);
+    t->side_free[t->side_nfree++] = e->aux - 1;
+    e->aux = 0;
+}
+
 v6m_traffic *v6m_traffic_new(const struct v6m_traffic_config *cfg,
                              const v6m_segments *segments)
 {
-    if (!segments)
-        return NULL;
+    v6m_traffic *t = NULL;
+    char err[256];
+    v6m_traffic_open(cfg, segments, &t, err, sizeof(err));
+    return t;
+}
+
+v6m_err v6m_traffic_open(const struct v6m_traffic_config *cfg,
+                         const v6m_segments *segments, v6m_traffic **out,
+                         char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    if (errlen)
+        errbuf[0] = '\0';
+    if (!segments) {
+        snprintf(errbuf, errlen, "no segments table");
+        return V6M_ERR_INVALID_ARG;
+    }
     v6m_traffic *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
+    if (!t) {
+        snprintf(errbuf, errlen, "out of memory");
+        return V6M_ERR_NOMEM;
+    }
     if (cfg)
         t->cfg = *cfg;
     else
@@ -142,8 +190,9 @@ v6m_traffic *v6m_traffic_new(const struct v6m_traffic_config *cfg,
         .active_ns = t->cfg.flow_active_ns,
         .seed = 0,
         .expire_budget = 2,
-        .on_end = t->cfg.on_flow,
-        .user = t->cfg.user,
+        .on_end = t->cfg.on_flow ? traffic_on_end : NULL,
+        .on_end_entry = (t->cfg.users || t->cfg.apps) ? traffic_on_end_entry : NULL,
+        .user = t,
     };
     t->ft = flow_table_new(&fc);
     t->segs = calloc(t->nseg, sizeof(*t->segs));
@@ -153,12 +202,56 @@ v6m_traffic *v6m_traffic_new(const struct v6m_traffic_config *cfg,
     t->bidx = calloc(t->bmask + 1, sizeof(*t->bidx));
     if (!t->dec || !t->ft || !t->segs || !t->segdir || !t->names || !t->bidx) {
         v6m_traffic_free(t);
-        return NULL;
+        snprintf(errbuf, errlen, "out of memory (flow table of %zu flows)", t->cfg.flow_max);
+        return V6M_ERR_NOMEM;
+    }
+    if (t->cfg.users || t->cfg.apps) {
+        t->side = calloc(t->cfg.flow_max, sizeof(*t->side));
+        t->side_free = calloc(t->cfg.flow_max, sizeof(*t->side_free));
+        if (!t->side || !t->side_free) {
+            v6m_traffic_free(t);
+            snprintf(errbuf, errlen, "out of memory (per-flow state)");
+            return V6M_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < t->cfg.flow_max; i++)
+            t->side_free[i] = (uint32_t)(t->cfg.flow_max - 1 - i);
+        t->side_nfree = t->cfg.flow_max;
+    }
+    if (t->cfg.users) {
+        struct users_config uc = {
+            .mode = t->cfg.subscriber_mode,
+            .bindings = t->cfg.bindings,
+            .exact_max = t->cfg.users_exact_max,
+            .n_segments = t->nseg,
+        };
+        t->users = users_new(&uc);
+        if (!t->users) {
+            v6m_traffic_free(t);
+            snprintf(errbuf, errlen, "%s",
+                     uc.mode == V6M_SUB_BINDING && !uc.bindings
+                         ? "subscriber mode 'binding' needs a binding file"
+                         : "out of memory (subscriber tables)");
+            return V6M_ERR_INVALID_ARG;
+        }
+    }
+    if (t->cfg.apps) {
+        struct apps_config ac = {
+            .catalog = t->cfg.apps_catalog,
+            .n_segments = t->nseg,
+            .dpi = t->cfg.dpi,
+            .dns_cache_max = t->cfg.dns_cache_max,
+        };
+        t->apps = apps_new(&ac, errbuf, errlen);
+        if (!t->apps) {
+            v6m_traffic_free(t);
+            return V6M_ERR_INVALID_ARG;
+        }
     }
     for (size_t i = 0; i < t->nseg; i++)
         t->names[i] = v6m_segments_name(segments, i);
     t->last_ifindex = UINT32_MAX;
-    return t;
+    *out = t;
+    return V6M_OK;
 }
 
 void v6m_traffic_free(v6m_traffic *t)
@@ -167,6 +260,10 @@ void v6m_traffic_free(v6m_traffic *t)
         return;
     v6m_decoder_free(t->dec);
     flow_table_free(t->ft);
+    users_free(t->users);
+    apps_free(t->apps);
+    free(t->side);
+    free(t->side_free);
     free(t->segs);
     free(t->segdir);
     free(t->names);
@@ -278,8 +375,32 @@ static inline bool addresses_cut(const struct v6m_packet *pkt)
     return memcmp(pkt->inner.src, zero, 16) == 0 && memcmp(pkt->inner.dst, zero, 16) == 0;
 }
 
+/* Users and apps of one packet of flow e (side state in t->side). */
+static void side_packet(v6m_traffic *t, const struct v6m_packet *pkt, const uint8_t *data,
+                        struct flow_entry *e, bool created, unsigned sid, unsigned dir)
+{
+    if (created) {
+        if (!t->side_nfree) /* cannot happen: one slot per possible flow */
+            return;
+        uint32_t slot = t->side_free[--t->side_nfree];
+        e->aux = slot + 1;
+        struct flow_side *fs = &t->side[slot];
+        if (t->users)
+            users_flow_created(t->users, pkt, (uint8_t)dir, fs);
+        if (t->apps)
+            apps_flow_created(t->apps, pkt, fs);
+    }
+    if (!e->aux)
+        return;
+    struct flow_side *fs = &t->side[e->aux - 1];
+    if (t->users)
+        users_packet(t->users, pkt->ts_ns, sid, fs);
+    if (t->apps)
+        apps_packet(t->apps, pkt, data, fs);
+}
+
 static void count_record(v6m_traffic *t, const struct v6m_packet *pkt,
-                         const char *ifname)
+                         const uint8_t *data, const char *ifname)
 {
     struct v6m_class cls;
     v6m_segments_classify(t->seg, pkt, ifname, &cls);
@@ -340,6 +461,8 @@ static void count_record(v6m_traffic *t, const struct v6m_packet *pkt,
                 row[sid].fam[fam].flows++;
                 e->user = t->cur_start + 1;
             }
+            if (t->side)
+                side_packet(t, pkt, data, e, created, sid, dir);
         }
     }
 
@@ -367,9 +490,9 @@ void v6m_traffic_add_frame(v6m_traffic *t, const struct v6m_frame *frame,
         t->last_ifindex = frame->ifindex;
     }
     if (v6m_decoder_decode(t->dec, frame, &pkt) == V6M_DECODE_DONE)
-        count_record(t, &pkt, ifname);
+        count_record(t, &pkt, frame->data, ifname);
     while (v6m_decoder_release(t->dec, &pkt))
-        count_record(t, &pkt, pkt.ifindex == frame->ifindex ? ifname
+        count_record(t, &pkt, NULL, pkt.ifindex == frame->ifindex ? ifname
                                                             : ifname_for(t, pkt.ifindex));
 }
 
@@ -397,9 +520,13 @@ void v6m_traffic_finish(v6m_traffic *t)
     struct v6m_packet pkt;
     v6m_decoder_flush(t->dec);
     while (v6m_decoder_release(t->dec, &pkt))
-        count_record(t, &pkt, ifname_for(t, pkt.ifindex));
+        count_record(t, &pkt, NULL, ifname_for(t, pkt.ifindex));
     flow_table_flush(t->ft);
     t->finished = true;
+    if (t->users)
+        users_finish(t->users);
+    if (t->apps)
+        apps_finish(t->apps);
 
     /* Buckets sorted by (start, segment), non-empty cells only. */
     size_t ncells = 0;
@@ -456,4 +583,20 @@ void v6m_traffic_finish(v6m_traffic *t)
 const struct v6m_traffic_result *v6m_traffic_result(const v6m_traffic *t)
 {
     return t && t->finished ? &t->res : NULL;
+}
+
+const struct v6m_users_result *v6m_traffic_users(const v6m_traffic *t)
+{
+    return t && t->finished && t->users ? users_result(t->users) : NULL;
+}
+
+const v6m_hll *v6m_traffic_users_sketch(const v6m_traffic *t, size_t w, size_t s,
+                                        unsigned flag)
+{
+    return t && t->finished && t->users ? users_sketch(t->users, w, s, flag) : NULL;
+}
+
+const struct v6m_apps_result *v6m_traffic_apps(const v6m_traffic *t)
+{
+    return t && t->finished && t->apps ? apps_result(t->apps) : NULL;
 }

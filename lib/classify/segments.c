@@ -18,13 +18,9 @@
  * destination in one -> down, else unknown (source wins when both are
  * subscribers: the packet is counted as sent by a subscriber).
  *
- * Prefix lookup: per (field, family) one open-addressing hash of
- * (masked address, length) plus the list of distinct lengths present,
- * longest first. A lookup masks the address for each length and probes;
- * the first hit is the longest match. With the few distinct lengths real
- * configurations use this is a handful of 16-byte hashes, independent of
- * the number of prefixes (a bit trie would walk up to 128 nodes). Load
- * factor <= 1/2, linear probing, built once after parsing; no deletions.
+ * Prefix lookup: per (field, family) one longest-prefix-match hash table
+ * (classify/prefix.h: a hash of (masked address, length) probed once per
+ * distinct length, longest first), built once after parsing.
  *
  * Limits: V6M_SEGMENTS_MAX segments, SEG_RULES_MAX non-prefix rules,
  * SEG_PFX_MAX prefixes (segment and subscriber ones together), tokens of at
@@ -44,9 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/prefix.h"
 #include "core/errbuf.h"
 #include "util/cursor.h"
-#include "util/hash.h"
 #include "util/strutil.h"
 
 #define SEG_NAME_MAX 32          /* bytes including NUL */
@@ -54,7 +50,6 @@
 #define SEG_PFX_MAX (1u << 20)
 #define SEG_TOKEN_MAX 128
 #define SEG_FILE_MAX (64u << 20)
-#define SEG_PFX_SEED 0x5e65d1a7c0ffee11ULL /* config is trusted: fixed seed */
 
 enum rule_kind {
     R_GTP = 0,
@@ -87,22 +82,6 @@ struct rule {
     char *ifname;   /* R_IFACE, owned */
 };
 
-struct pslot {
-    uint8_t addr[16]; /* masked */
-    uint8_t len;
-    uint8_t used;
-    uint16_t seg;
-    uint32_t line;
-};
-
-struct pfx_table {
-    struct pslot *slots;
-    size_t mask;      /* slots - 1; 0 with slots NULL = empty */
-    size_t count;
-    unsigned n_lens;
-    uint8_t lens[129]; /* distinct lengths, longest first */
-};
-
 struct v6m_segments {
     bool builtin;
     bool has_subs;
@@ -111,7 +90,7 @@ struct v6m_segments {
     char names[V6M_SEGMENTS_MAX][SEG_NAME_MAX];
     size_t nrules;
     struct rule *rules;
-    struct pfx_table pfx[F__COUNT][2]; /* [field][0 = IPv4, 1 = IPv6] */
+    struct pfxtab pfx[F__COUNT][2]; /* [field][0 = IPv4, 1 = IPv6] */
 };
 
 const char *v6m_direction_name(unsigned dir)
@@ -147,7 +126,7 @@ void v6m_segments_free(v6m_segments *seg)
     free(seg->rules);
     for (int f = 0; f < F__COUNT; f++)
         for (int k = 0; k < 2; k++)
-            free(seg->pfx[f][k].slots);
+            pfxtab_release(&seg->pfx[f][k]);
     free(seg);
 }
 
@@ -161,47 +140,6 @@ const char *v6m_segments_name(const v6m_segments *seg, size_t id)
     if (!seg || id >= seg->nseg)
         return NULL;
     return seg->names[id];
-}
-
-/* ---- prefix tables ---------------------------------------------------- */
-
-static inline void pfx_mask(uint8_t out[16], const uint8_t in[16], unsigned len)
-{
-    unsigned full = len / 8, rem = len % 8;
-    memcpy(out, in, full);
-    if (full < 16) {
-        out[full] = rem ? (uint8_t)(in[full] & (0xffu << (8 - rem))) : 0;
-        if (full + 1 < 16)
-            memset(out + full + 1, 0, 15 - full);
-    }
-}
-
-static inline uint64_t pfx_hash(const uint8_t a[16], unsigned len, unsigned alen)
-{
-    return hash_bytes(a, alen, SEG_PFX_SEED ^ len);
-}
-
-/* Longest match of addr in t, or NULL. alen: 4 or 16 bytes. */
-static const struct pslot *pfx_lookup(const struct pfx_table *t,
-                                      const uint8_t addr[16], unsigned alen)
-{
-    if (!t->count)
-        return NULL;
-    for (unsigned i = 0; i < t->n_lens; i++) {
-        unsigned len = t->lens[i];
-        uint8_t m[16];
-        pfx_mask(m, addr, len);
-        size_t pos = (size_t)pfx_hash(m, len, alen) & t->mask;
-        for (;;) {
-            const struct pslot *s = &t->slots[pos];
-            if (!s->used)
-                break;
-            if (s->len == len && memcmp(s->addr, m, alen) == 0)
-                return s;
-            pos = (pos + 1) & t->mask;
-        }
-    }
-    return NULL;
 }
 
 /* ---- parser ----------------------------------------------------------- */
@@ -583,11 +521,6 @@ static int parse_line(struct parser *p, struct cursor *c)
     return -1;
 }
 
-static int cmp_len_desc(const void *a, const void *b)
-{
-    return (int)*(const uint8_t *)b - (int)*(const uint8_t *)a;
-}
-
 /* Build the hash tables from the collected entries. */
 static int pfx_build(struct parser *p)
 {
@@ -595,61 +528,27 @@ static int pfx_build(struct parser *p)
     size_t counts[F__COUNT][2] = {{0}};
     for (size_t i = 0; i < p->npe; i++)
         counts[p->pe[i].field][p->pe[i].family - 1]++;
-    for (int f = 0; f < F__COUNT; f++) {
-        for (int k = 0; k < 2; k++) {
-            struct pfx_table *t = &s->pfx[f][k];
-            if (!counts[f][k])
-                continue;
-            size_t cap = 8;
-            while (cap < counts[f][k] * 2)
-                cap *= 2;
-            t->slots = calloc(cap, sizeof(*t->slots));
-            if (!t->slots)
-                return errbuf_set(&p->err, V6M_ERR_NOMEM, "out of memory"), -1;
-            t->mask = cap - 1;
-        }
-    }
-    bool seen_len[F__COUNT][2][129];
-    memset(seen_len, 0, sizeof(seen_len));
-    for (size_t i = 0; i < p->npe; i++) {
-        const struct pfx_entry *e = &p->pe[i];
-        int k = e->family - 1;
-        unsigned alen = k ? 16 : 4;
-        struct pfx_table *t = &s->pfx[e->field][k];
-        size_t pos = (size_t)pfx_hash(e->addr, e->len, alen) & t->mask;
-        for (;;) {
-            struct pslot *sl = &t->slots[pos];
-            if (!sl->used) {
-                memcpy(sl->addr, e->addr, 16);
-                sl->len = e->len;
-                sl->used = 1;
-                sl->seg = e->seg;
-                sl->line = e->line;
-                t->count++;
-                if (!seen_len[e->field][k][e->len]) {
-                    seen_len[e->field][k][e->len] = true;
-                    t->lens[t->n_lens++] = e->len;
-                }
-                break;
-            }
-            if (sl->len == e->len && memcmp(sl->addr, e->addr, alen) == 0) {
-                if (e->field != F_SUBS && sl->seg != e->seg) {
-                    char pf[64];
-                    format_prefix(pf, sizeof(pf), e->addr, e->family, e->len);
-                    p->line = e->line;
-                    PERR(p, "prefix %s for %s is already assigned to segment "
-                            "'%s' on line %u",
-                         pf, field_names[e->field], s->names[sl->seg], sl->line);
-                    return -1;
-                }
-                break; /* same prefix, same segment: harmless repeat */
-            }
-            pos = (pos + 1) & t->mask;
-        }
-    }
     for (int f = 0; f < F__COUNT; f++)
         for (int k = 0; k < 2; k++)
-            qsort(s->pfx[f][k].lens, s->pfx[f][k].n_lens, 1, cmp_len_desc);
+            if (!pfxtab_init(&s->pfx[f][k], (unsigned)k + 1, counts[f][k]))
+                return errbuf_set(&p->err, V6M_ERR_NOMEM, "out of memory"), -1;
+    for (size_t i = 0; i < p->npe; i++) {
+        const struct pfx_entry *e = &p->pe[i];
+        bool added;
+        const struct pfx_slot *sl = pfxtab_insert(&s->pfx[e->field][e->family - 1],
+                                                  e->addr, e->len, e->seg, e->line, &added);
+        if (!sl) /* cannot happen: sized from the counts above */
+            return errbuf_set(&p->err, V6M_ERR_NOMEM, "prefix table full"), -1;
+        if (!added && e->field != F_SUBS && sl->value != e->seg) {
+            char pf[64];
+            format_prefix(pf, sizeof(pf), e->addr, e->family, e->len);
+            p->line = e->line;
+            PERR(p, "prefix %s for %s is already assigned to segment '%s' on line %u",
+                 pf, field_names[e->field], s->names[sl->value], sl->line);
+            return -1;
+        }
+        /* else: same prefix, same segment: harmless repeat */
+    }
     return 0;
 }
 
@@ -774,30 +673,26 @@ static bool match_pfx(const v6m_segments *s, unsigned field,
 {
     const struct v6m_iphdr *h = field < F_INNER_SRC ? &pkt->outer : &pkt->inner;
     int k;
-    unsigned alen;
-    if (h->family == V6M_FAMILY_IPV4) {
+    if (h->family == V6M_FAMILY_IPV4)
         k = 0;
-        alen = 4;
-    } else if (h->family == V6M_FAMILY_IPV6) {
+    else if (h->family == V6M_FAMILY_IPV6)
         k = 1;
-        alen = 16;
-    } else {
+    else
         return false;
-    }
     const uint8_t *a = (field & 1) ? h->dst : h->src;
-    const struct pslot *sl = pfx_lookup(&s->pfx[field][k], a, alen);
+    const struct pfx_slot *sl = pfxtab_lookup(&s->pfx[field][k], a);
     if (!sl)
         return false;
-    *seg = sl->seg;
+    *seg = (uint16_t)sl->value;
     return true;
 }
 
 static bool subs_has(const v6m_segments *s, unsigned family, const uint8_t a[16])
 {
     if (family == V6M_FAMILY_IPV4)
-        return pfx_lookup(&s->pfx[F_SUBS][0], a, 4) != NULL;
+        return pfxtab_lookup(&s->pfx[F_SUBS][0], a) != NULL;
     if (family == V6M_FAMILY_IPV6)
-        return pfx_lookup(&s->pfx[F_SUBS][1], a, 16) != NULL;
+        return pfxtab_lookup(&s->pfx[F_SUBS][1], a) != NULL;
     return false;
 }
 

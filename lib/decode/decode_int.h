@@ -119,6 +119,54 @@ static inline size_t dctx_rep_left(const struct dctx *d)
     return d->rep_end > off ? d->rep_end - off : 0;
 }
 
+/* ---- shared by ip.c and fast.c (one definition, same records) ---- */
+
+static inline uint16_t ip_clamp16(size_t v)
+{
+    return v > 0xffff ? 0xffff : (uint16_t)v;
+}
+
+/* Make a new innermost header: the previous one moves to pkt->outer when
+ * it was the first. Every field of the returned header must be written
+ * by the caller (no memset: this is the hot path). */
+static inline struct v6m_iphdr *ip_begin(struct dctx *d, uint8_t family)
+{
+    struct v6m_packet *pkt = d->pkt;
+    if (pkt->n_ip == 1)
+        pkt->outer = pkt->inner;
+    if (pkt->n_ip < 255)
+        pkt->n_ip++;
+    pkt->family = family;
+    if (pkt->outer_family == 0)
+        pkt->outer_family = family;
+    if (pkt->n_ip > 1) { /* the record was zeroed for the first header */
+        pkt->l4_proto = 0;
+        pkt->tcp_flags = 0;
+        pkt->icmp_type = 0;
+        pkt->icmp_code = 0;
+        pkt->sport = 0;
+        pkt->dport = 0;
+        pkt->payload_offset = 0;
+        pkt->payload_len = 0;
+    }
+    if (d->gtp_tpdu) {
+        pkt->gtp_user = 1;
+        d->gtp_tpdu = 0;
+    }
+    return &pkt->inner;
+}
+
+/* Record the L4 payload as [off, end of the layer) when off lies inside. */
+static inline void ip_l4_payload(struct dctx *d, size_t off)
+{
+    const struct cursor *c = &d->c;
+    size_t end = (size_t)(c->end - c->base);
+    if (off <= end) {
+        d->pkt->payload_offset = (uint32_t)off;
+        d->pkt->payload_len = (uint32_t)(end - off);
+    }
+}
+
 /* ---- fragment table (frag.c) ---- */
 
 #define FRAG_NIL UINT32_MAX
@@ -144,6 +192,7 @@ struct frag_held {
 
 struct v6m_decoder {
     struct v6m_decoder_config cfg;
+    bool no_fast;        /* tests: never take decode_fast() */
     struct v6m_decoder_stats st;
     uint64_t seed;
     /* fragment table: chained hash over a fixed entry pool */
@@ -166,6 +215,12 @@ enum v6m_decode_result frag_process(struct v6m_decoder *dec, struct dctx *d);
 void frag_expire(struct v6m_decoder *dec, uint64_t now);
 bool frag_pop(struct v6m_decoder *dec, struct v6m_packet *pkt);
 void frag_flush(struct v6m_decoder *dec);
+
+/* The fast path (fast.c): decodes the common Ethernet frames and returns
+ * ST_DONE, or the state from which the machine must go on. */
+int decode_fast(struct dctx *d);
+/* Tests only: false makes every frame go through the state machine. */
+void decoder_set_fast(struct v6m_decoder *dec, bool on);
 
 /* Layer functions: each returns the next state. */
 int link_decode(struct dctx *d);           /* link.c */

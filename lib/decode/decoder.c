@@ -18,6 +18,11 @@
  * stops with TOO_DEEP past cfg.max_depth; every other transition consumes
  * bytes, so the loop always ends.
  *
+ * Fast path: Ethernet frames first go through decode_fast() (fast.c), the
+ * usual layers (tags, PPPoE, IPv4/IPv6, TCP/UDP/ICMP, UDP tunnels back to
+ * IP) as straight code writing the same fields as the states; it returns
+ * ST_DONE or the state where the machine takes over.
+ *
  * Cost: zeroing the record (record_zero), no allocation; the fragment table is
  * touched only for fragments (and an O(1) check of the oldest entry's age).
  */
@@ -128,7 +133,11 @@ enum v6m_decode_result v6m_decoder_decode(v6m_decoder *dec, const struct v6m_fra
     d.n_first = 0;
     d.has_nonfirst = 0;
 
+    /* Common Ethernet frames take the fast path (fast.c), which hands
+     * anything unusual to the machine in the state it had reached. */
     int st = ST_LINK;
+    if (frame->linktype == V6M_LINKTYPE_ETHERNET && !dec->no_fast)
+        st = decode_fast(&d);
     while (st != ST_DONE) {
         switch (st) {
         case ST_LINK: st = link_decode(&d); break;
@@ -158,6 +167,11 @@ enum v6m_decode_result v6m_decoder_decode(v6m_decoder *dec, const struct v6m_fra
     if (r == V6M_DECODE_DONE)
         dec->st.drops[pkt->drop]++;
     return r;
+}
+
+void decoder_set_fast(struct v6m_decoder *dec, bool on)
+{
+    dec->no_fast = !on;
 }
 
 bool v6m_decoder_release(v6m_decoder *dec, struct v6m_packet *pkt)

@@ -38,41 +38,6 @@
 
 #include <string.h>
 
-static uint16_t clamp16(size_t v)
-{
-    return v > 0xffff ? 0xffff : (uint16_t)v;
-}
-
-/* Make a new innermost header: the previous one moves to pkt->outer when
- * it was the first. Every field of the returned header must be written
- * by the caller (no memset: this is the hot path). */
-static struct v6m_iphdr *ip_begin(struct dctx *d, uint8_t family)
-{
-    struct v6m_packet *pkt = d->pkt;
-    if (pkt->n_ip == 1)
-        pkt->outer = pkt->inner;
-    if (pkt->n_ip < 255)
-        pkt->n_ip++;
-    pkt->family = family;
-    if (pkt->outer_family == 0)
-        pkt->outer_family = family;
-    if (pkt->n_ip > 1) { /* the record was zeroed for the first header */
-        pkt->l4_proto = 0;
-        pkt->tcp_flags = 0;
-        pkt->icmp_type = 0;
-        pkt->icmp_code = 0;
-        pkt->sport = 0;
-        pkt->dport = 0;
-        pkt->payload_offset = 0;
-        pkt->payload_len = 0;
-    }
-    if (d->gtp_tpdu) {
-        pkt->gtp_user = 1;
-        d->gtp_tpdu = 0;
-    }
-    return &pkt->inner;
-}
-
 /* A header cut before its fixed part ends, whose family is known (its
  * version nibble was read, or the carrier's type field named it): it
  * counts for the family (tshark shows the layer too, and a snaplen-96
@@ -83,7 +48,7 @@ static int ip_partial(struct dctx *d, uint8_t family)
     struct v6m_iphdr *ih = ip_begin(d, family);
     memset(ih, 0, sizeof *ih);
     ih->family = family;
-    ih->offset = clamp16(cursor_offset(&d->c));
+    ih->offset = ip_clamp16(cursor_offset(&d->c));
     ih->rh_type = 255;
     return dctx_drop(d, V6M_DROP_TRUNCATED);
 }
@@ -148,7 +113,7 @@ int ip_v4(struct dctx *d)
     memset(ih->src + 4, 0, 12);
     memcpy(ih->dst, b + 16, 4);
     memset(ih->dst + 4, 0, 12);
-    ih->offset = clamp16(cursor_offset(c));
+    ih->offset = ip_clamp16(cursor_offset(c));
     ih->l4_offset = 0;
     ih->frag_id = load_be16(b + 4);
     uint16_t fo = load_be16(b + 6);
@@ -166,7 +131,7 @@ int ip_v4(struct dctx *d)
     c->p += ihl;
     if (total != 0)
         dctx_bound(d, total - ihl);
-    ih->l4_offset = clamp16(cursor_offset(c));
+    ih->l4_offset = ip_clamp16(cursor_offset(c));
     if (ih->is_fragment) {
         ip_frag_hit(d, ih, total != 0 ? (uint32_t)(total - ihl)
                                       : (uint32_t)dctx_rep_left(d));
@@ -212,7 +177,7 @@ int ip_v6(struct dctx *d)
     ih->flow_label = w & 0xfffff;
     memcpy(ih->src, b + 8, 16);
     memcpy(ih->dst, b + 24, 16);
-    ih->offset = clamp16(cursor_offset(c));
+    ih->offset = ip_clamp16(cursor_offset(c));
     ih->l4_offset = 0;
     ih->frag_id = 0;
     ih->frag_offset = 0;
@@ -279,7 +244,7 @@ int ip_v6(struct dctx *d)
                 ih->proto = nh;
                 ip_frag_hit(d, ih, (uint32_t)dctx_rep_left(d));
                 if (ih->frag_offset != 0) {
-                    ih->l4_offset = clamp16(cursor_offset(c));
+                    ih->l4_offset = ip_clamp16(cursor_offset(c));
                     pkt->l4_proto = nh;
                     return ST_DONE;
                 }
@@ -294,7 +259,7 @@ int ip_v6(struct dctx *d)
             } else if (nh == 59)
                 pkt->ext_mask |= 1u << V6M_EXT_NONEXT;
             ih->proto = nh;
-            ih->l4_offset = clamp16(cursor_offset(c));
+            ih->l4_offset = ip_clamp16(cursor_offset(c));
             return ST_L4;
         }
         if (!cursor_skip(c, len))
@@ -302,16 +267,6 @@ int ip_v6(struct dctx *d)
         if (ih->ext_count < 255)
             ih->ext_count++;
         nh = b[0];
-    }
-}
-
-static void l4_payload(struct dctx *d, size_t off)
-{
-    const struct cursor *c = &d->c;
-    size_t end = (size_t)(c->end - c->base);
-    if (off <= end) {
-        d->pkt->payload_offset = (uint32_t)off;
-        d->pkt->payload_len = (uint32_t)(end - off);
     }
 }
 
@@ -337,7 +292,7 @@ int ip_l4(struct dctx *d)
             if (doff < 20)
                 return dctx_drop(d, V6M_DROP_MALFORMED);
             if (cursor_has(c, doff))
-                l4_payload(d, off + doff);
+                ip_l4_payload(d, off + doff);
             return ST_DONE;
         }
         case 17: {
@@ -353,7 +308,7 @@ int ip_l4(struct dctx *d)
                 dctx_bound(d, ulen - 8);
             else if (ulen != 0) /* 0: IPv6 jumbogram */
                 return dctx_drop(d, V6M_DROP_MALFORMED);
-            l4_payload(d, off + 8);
+            ip_l4_payload(d, off + 8);
             return tun_udp(d, sport, dport);
         }
         case 132:
@@ -362,7 +317,7 @@ int ip_l4(struct dctx *d)
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
             pkt->sport = load_be16(b);
             pkt->dport = load_be16(b + 2);
-            l4_payload(d, off + 12);
+            ip_l4_payload(d, off + 12);
             return ST_DONE;
         case 1: case 58: {
             b = cursor_peek(c, 4);
@@ -379,7 +334,7 @@ int ip_l4(struct dctx *d)
                 pkt->sport = load_be16(b + 4);
             }
             if (cursor_has(c, 8))
-                l4_payload(d, off + 8);
+                ip_l4_payload(d, off + 8);
             return ST_DONE; /* error payloads quote a header: not a layer */
         }
         case 4:
@@ -405,12 +360,12 @@ int ip_l4(struct dctx *d)
                 if (!cursor_skip(c, ((size_t)b[1] + 2) * 4))
                     return dctx_drop(d, V6M_DROP_TRUNCATED);
                 ih->proto = b[0];
-                ih->l4_offset = clamp16(cursor_offset(c));
+                ih->l4_offset = ip_clamp16(cursor_offset(c));
                 continue;
             }
             return ST_DONE;
         default:
-            l4_payload(d, off);
+            ip_l4_payload(d, off);
             return ST_DONE;
         }
     }

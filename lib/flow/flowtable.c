@@ -72,6 +72,8 @@ struct flow_table {
     size_t bump;        /* entries [0, bump) have been used at least once */
     uint32_t free_head; /* free list through .next */
     uint32_t head, tail; /* queue: head = queued the longest ago */
+    uint64_t head_q_ns; /* ent[head].q_ns, kept here so that the per-packet
+                         * expiry check does not load the head entry */
     struct fslot *slots;
     size_t mask;
     size_t mask_max;    /* the index grows by doubling up to this */
@@ -117,14 +119,19 @@ static inline uint64_t fold(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint64_t flow_hash(const struct flow_table *ft, const struct flow_ckey *k,
-                                 size_t kl)
+/* w0 = the key's first 8 bytes (family, proto, segment, ports), then the
+ * address words: 1 for IPv4 (w1), 4 for IPv6 (w1..w4). */
+static inline uint64_t flow_hash4(const struct flow_table *ft, uint64_t w0, uint64_t w1)
 {
-    uint64_t w[5];
-    memcpy(w, k, kl);
-    uint64_t h = fold(w[0] ^ ft->sk[0], w[1] ^ ft->sk[1]);
-    if (kl > 16)
-        h ^= fold(w[2] ^ ft->sk[2], w[3] ^ ft->sk[3]) ^ fold(w[4] ^ ft->sk[4], kl);
+    uint64_t h = fold(w0 ^ ft->sk[0], w1 ^ ft->sk[1]);
+    return fold(h ^ ft->sk[5], 0x9e3779b97f4a7c15ULL);
+}
+
+static inline uint64_t flow_hash6(const struct flow_table *ft, uint64_t w0, uint64_t w1,
+                                  uint64_t w2, uint64_t w3, uint64_t w4)
+{
+    uint64_t h = fold(w0 ^ ft->sk[0], w1 ^ ft->sk[1]);
+    h ^= fold(w2 ^ ft->sk[2], w3 ^ ft->sk[3]) ^ fold(w4 ^ ft->sk[4], 40);
     return fold(h ^ ft->sk[5], 0x9e3779b97f4a7c15ULL);
 }
 
@@ -188,10 +195,8 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
     *st = ft->st;
 }
 
-static inline size_t key_len(uint8_t family)
-{
-    return family == V6M_FAMILY_IPV4 ? 16 : 40;
-}
+_Static_assert(sizeof(struct flow_entry) == 128, "flow_entry: two cache lines");
+_Static_assert(sizeof(struct flow_ckey) == 40, "flow_ckey: no padding");
 
 void flow_entry_record(const struct flow_entry *e, struct v6m_flow_record *rec)
 {
@@ -231,21 +236,29 @@ static inline void queue_unlink(struct flow_table *ft, uint32_t i)
         ft->ent[e->prev].next = e->next;
     else
         ft->head = e->next;
-    if (e->next != NIL)
-        ft->ent[e->next].prev = e->prev;
-    else
+    if (e->next != NIL) {
+        struct flow_entry *n = &ft->ent[e->next];
+        n->prev = e->prev;
+        if (e->prev == NIL)
+            ft->head_q_ns = n->q_ns;
+    } else {
         ft->tail = e->prev;
+    }
 }
 
-static inline void queue_append(struct flow_table *ft, uint32_t i)
+/* Append entry i at the tail, queued at time q. */
+static inline void queue_append(struct flow_table *ft, uint32_t i, uint64_t q)
 {
     struct flow_entry *e = &ft->ent[i];
     e->next = NIL;
     e->prev = ft->tail;
-    if (ft->tail != NIL)
+    e->q_ns = q;
+    if (ft->tail != NIL) {
         ft->ent[ft->tail].next = i;
-    else
+    } else {
         ft->head = i;
+        ft->head_q_ns = q;
+    }
     ft->tail = i;
 }
 
@@ -253,8 +266,7 @@ static inline void queue_append(struct flow_table *ft, uint32_t i)
 static inline void requeue(struct flow_table *ft, uint32_t i)
 {
     queue_unlink(ft, i);
-    queue_append(ft, i);
-    ft->ent[i].q_ns = ft->now;
+    queue_append(ft, i, ft->now);
     ft->ent[i].referenced = 0;
 }
 
@@ -308,16 +320,20 @@ static bool index_grow(struct flow_table *ft)
 }
 
 /* Keys are compared as 8-byte words (16 or 40 bytes, no padding). */
+static inline uint64_t ld64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 static inline bool key_eq(const struct flow_ckey *a, const struct flow_ckey *b, size_t kl)
 {
     const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-    uint64_t d = 0;
-    for (size_t i = 0; i < kl; i += 8) {
-        uint64_t u, v;
-        memcpy(&u, x + i, 8);
-        memcpy(&v, y + i, 8);
-        d |= u ^ v;
-    }
+    uint64_t d = (ld64(x) ^ ld64(y)) | (ld64(x + 8) ^ ld64(y + 8));
+    if (kl > 16)
+        d |= (ld64(x + 16) ^ ld64(y + 16)) | (ld64(x + 24) ^ ld64(y + 24)) |
+             (ld64(x + 32) ^ ld64(y + 32));
     return d == 0;
 }
 
@@ -354,53 +370,94 @@ static inline bool is_idle(const struct flow_table *ft, const struct flow_entry 
 
 /* ---- packets ---------------------------------------------------------- */
 
-/* memcmp() order of two 4- or 16-byte addresses, without a libc call. */
-static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t al)
+static inline uint64_t ld64_be(const uint8_t *p)
 {
-    for (size_t i = 0; i < al; i += 4) {
-        uint32_t x = (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 |
-                     (uint32_t)a[i + 2] << 8 | a[i + 3];
-        uint32_t y = (uint32_t)b[i] << 24 | (uint32_t)b[i + 1] << 16 |
-                     (uint32_t)b[i + 2] << 8 | b[i + 3];
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
+    return __builtin_bswap64(ld64(p));
+}
+
+/* The first key word as it lies in memory (struct flow_ckey: family, proto,
+ * segment, port_lo, port_hi), computed without a store and a reload. */
+static inline uint64_t key_w0(struct flow_ckey *k, unsigned fam, uint8_t proto,
+                              uint16_t segment, uint16_t plo, uint16_t phi)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)k;
+    return (uint64_t)fam | (uint64_t)proto << 8 | (uint64_t)segment << 16 |
+           (uint64_t)plo << 32 | (uint64_t)phi << 48;
+#else
+    k->family = (uint8_t)fam;
+    k->proto = proto;
+    k->segment = segment;
+    k->port_lo = plo;
+    k->port_hi = phi;
+    return ld64(k);
+#endif
+}
+
+/* Two 4-byte addresses as one 8-byte key word (lo first in memory). */
+static inline uint64_t key_w1_v4(uint32_t lo, uint32_t hi)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (uint64_t)lo | (uint64_t)hi << 32;
+#else
+    return (uint64_t)lo << 32 | (uint64_t)hi;
+#endif
 }
 
 bool flow_table_prepare(const struct flow_table *ft, const struct v6m_packet *pkt,
                         uint16_t segment, struct flow_lookup *lk)
 {
     const struct v6m_iphdr *ip = &pkt->inner;
-    if (pkt->family != V6M_FAMILY_IPV4 && pkt->family != V6M_FAMILY_IPV6)
-        return false;
-    if (ip->family != pkt->family)
+    unsigned fam = pkt->family;
+    if ((fam != V6M_FAMILY_IPV4 && fam != V6M_FAMILY_IPV6) || ip->family != fam)
         return false;
     struct flow_ckey *k = &lk->k;
-    size_t al = pkt->family == V6M_FAMILY_IPV4 ? 4 : 16;
     uint16_t sp = pkt->sport, dp = pkt->dport;
     uint8_t proto = ip->proto;
     if (proto == 1 || proto == 58)
         dp = sp; /* ICMP echo identifier on both sides */
-    int c = addr_cmp(ip->src, ip->dst, al);
-    bool src_lo = c < 0 || (c == 0 && sp <= dp);
-    k->family = pkt->family;
-    k->proto = proto;
-    k->segment = segment;
-    if (src_lo) {
-        k->port_lo = sp;
-        k->port_hi = dp;
-        memcpy(k->addr, ip->src, al);
-        memcpy(k->addr + al, ip->dst, al);
+    /* The key is built in registers and stored once: the hash reads the
+     * same words, so nothing is loaded back from the stores. The lower
+     * endpoint is the smaller (address, port) with addresses compared as
+     * big-endian numbers (memcmp order). */
+    bool src_lo;
+    uint64_t h;
+    if (fam == V6M_FAMILY_IPV4) {
+        uint32_t s, d;
+        memcpy(&s, ip->src, 4);
+        memcpy(&d, ip->dst, 4);
+        uint32_t sn = __builtin_bswap32(s), dn = __builtin_bswap32(d);
+        src_lo = sn < dn || (sn == dn && sp <= dp);
+        uint64_t w1 = key_w1_v4(src_lo ? s : d, src_lo ? d : s);
+        uint64_t w0 = key_w0(k, fam, proto, segment, src_lo ? sp : dp, src_lo ? dp : sp);
+        memcpy(k, &w0, 8);
+        memcpy(k->addr, &w1, 8);
+        memset(k->addr + 8, 0, 24);
+        lk->kl = 16;
+        h = flow_hash4(ft, w0, w1);
     } else {
-        k->port_lo = dp;
-        k->port_hi = sp;
-        memcpy(k->addr, ip->dst, al);
-        memcpy(k->addr + al, ip->src, al);
+        uint64_t s0 = ld64(ip->src), s1 = ld64(ip->src + 8);
+        uint64_t d0 = ld64(ip->dst), d1 = ld64(ip->dst + 8);
+        uint64_t sa = __builtin_bswap64(s0), da = __builtin_bswap64(d0);
+        if (sa != da) {
+            src_lo = sa < da;
+        } else {
+            uint64_t sb = ld64_be(ip->src + 8), db = ld64_be(ip->dst + 8);
+            src_lo = sb < db || (sb == db && sp <= dp);
+        }
+        uint64_t w1 = src_lo ? s0 : d0, w2 = src_lo ? s1 : d1;
+        uint64_t w3 = src_lo ? d0 : s0, w4 = src_lo ? d1 : s1;
+        uint64_t w0 = key_w0(k, fam, proto, segment, src_lo ? sp : dp, src_lo ? dp : sp);
+        memcpy(k, &w0, 8);
+        memcpy(k->addr, &w1, 8);
+        memcpy(k->addr + 8, &w2, 8);
+        memcpy(k->addr + 16, &w3, 8);
+        memcpy(k->addr + 24, &w4, 8);
+        lk->kl = 40;
+        h = flow_hash6(ft, w0, w1, w2, w3, w4);
     }
-    lk->kl = (uint8_t)key_len(k->family);
     lk->src_lo = src_lo;
-    lk->h32 = (uint32_t)flow_hash(ft, k, lk->kl);
+    lk->h32 = (uint32_t)h;
     __builtin_prefetch(&ft->slots[lk->h32 & ft->mask]);
     return true;
 }
@@ -432,14 +489,14 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         ft->now = ts;
 
     /* Incremental idle expiry: a fixed budget of steps at the queue head,
-     * only while the head has been queued for longer than the idle timeout:
-     * an idle head ends, a live one goes back to the tail. */
+     * only while the head has been queued for longer than the idle timeout
+     * (head_q_ns: no entry is loaded while nothing is due): an idle head
+     * ends, a live one goes back to the tail. */
     for (unsigned b = 0; b < ft->cfg.expire_budget && ft->head != NIL; b++) {
-        uint32_t h = ft->head;
-        struct flow_entry *he = &ft->ent[h];
-        if (ft->now - he->q_ns <= ft->cfg.idle_ns)
+        if (ft->now - ft->head_q_ns <= ft->cfg.idle_ns)
             break;
-        if (is_idle(ft, he, ft->now))
+        uint32_t h = ft->head;
+        if (is_idle(ft, &ft->ent[h], ft->now))
             flow_end(ft, h, V6M_FLOW_END_IDLE);
         else
             requeue(ft, h);
@@ -452,9 +509,14 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         const struct fslot *s = &ft->slots[pos];
         if (s->idx1 == 0)
             break;
-        if (s->h32 == h32 && key_eq(&ft->ent[s->idx1 - 1].k, kp, kl)) {
-            idx = s->idx1 - 1;
-            break;
+        if (s->h32 == h32) {
+            const struct flow_entry *c = &ft->ent[s->idx1 - 1];
+            /* the counters' line is wanted soon after a match: start it */
+            __builtin_prefetch(&c->packets[0], 1);
+            if (key_eq(&c->k, kp, kl)) {
+                idx = s->idx1 - 1;
+                break;
+            }
         }
         pos = (pos + 1) & ft->mask;
     }
@@ -499,17 +561,24 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         } else {
             idx = (uint32_t)ft->bump++;
         }
+        /* Every field written (no memset: it became `rep stos`). The IPv4
+         * key's unused tail is zero: prepare() wrote the whole key. */
         struct flow_entry *e = &ft->ent[idx];
-        memset(e, 0, sizeof(*e));
-        memcpy(&e->k, kp, kl); /* the IPv4 key's unused tail stays zero */
+        e->k = *kp;
+        e->first_ns = e->last_ns = ts;
         e->h32 = h32;
         e->a_is_lo = src_lo;
-        e->first_ns = e->last_ns = ts;
+        e->tcp_flags = 0;
         e->direction = direction;
-        e->q_ns = ft->now;
+        e->referenced = 0;
+        e->packets[0] = e->packets[1] = 0;
+        e->bytes[0] = e->bytes[1] = 0;
+        e->user = 0;
+        e->aux = 0;
+        e->pad_ = 0;
         ft->slots[pos].h32 = h32;
         ft->slots[pos].idx1 = idx + 1;
-        queue_append(ft, idx);
+        queue_append(ft, idx, ft->now);
         ft->st.active++;
         ft->st.created++;
         if (ft->st.active > ft->st.max_active)

@@ -13,7 +13,7 @@
  * ends (idle, active, evicted, end of input) is handed once to the on_end
  * callback as a struct v6m_flow_record (borrowed for the call).
  *
- * Memory: max_flows entries are allocated once (calloc: pages are touched
+ * Memory: max_flows entries are allocated once (mmap: pages are touched
  * only as entries are first used; freed entries are reused first, so the
  * touched part follows the peak of live flows) plus an index of 8-byte
  * slots that starts at 16384 and doubles while the load passes 1/2, up to
@@ -60,21 +60,27 @@ struct flow_ckey {
     uint8_t addr[32];
 };
 
+/* 128 bytes, 128-aligned in the slab: a lookup compares the key and
+ * checks the times in the first cache line; the counters, the caller's
+ * fields and the queue links are in the second (loaded together). */
 struct flow_entry {
-    struct flow_ckey k;
+    /* first line: what a lookup reads */
+    _Alignas(64) struct flow_ckey k;
     uint64_t first_ns;
     uint64_t last_ns;
+    uint32_t h32;         /* low 32 bits of the key hash */
+    uint8_t a_is_lo;      /* the "a" side is the lower endpoint */
+    uint8_t tcp_flags;
+    uint8_t direction;    /* of the first packet */
+    uint8_t referenced;   /* a packet came since it was queued (CLOCK bit) */
+    /* second line: what a packet adds to, and the queue */
     uint64_t packets[2];  /* [0] a->b, [1] b->a */
     uint64_t bytes[2];
     uint64_t user;        /* free for the caller; 0 when the flow is created */
     uint64_t q_ns;        /* when it was (re)queued; see flowtable.c */
     uint32_t prev, next;  /* queue (or free list through next) */
-    uint32_t h32;         /* low 32 bits of the key hash */
     uint32_t aux;         /* free for the caller; 0 when the flow is created */
-    uint8_t a_is_lo;      /* the "a" side is the lower endpoint */
-    uint8_t tcp_flags;
-    uint8_t direction;    /* of the first packet */
-    uint8_t referenced;   /* a packet came since it was queued (CLOCK bit) */
+    uint32_t pad_;
 };
 
 struct flow_table_stats {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "report/json_writer.h"
+#include "report/usersapps.h"
 #include "util/hash.h"
 #include "util/strutil.h"
 
@@ -317,6 +318,11 @@ static void render_json(FILE *out, const struct v6m_traffic_result *res,
     json_key(w, "fragment_entries_expired");
     json_u64(w, res->decoder.frag_expired);
     json_end_object(w);
+
+    if (m->users)
+        report_users_json(w, m->users, res->segment_names);
+    if (m->apps)
+        report_apps_json(w, m->apps, res->segment_names, res->n_segments);
 
     json_key(w, "source");
     json_begin_object(w);
@@ -635,10 +641,21 @@ v6m_err v6m_report_traffic(FILE *out, enum v6m_format fmt,
             return V6M_ERR_IO;
         break;
     case V6M_FORMAT_CSV:
-        render_csv(out, res);
+        if (meta->csv_table && strcmp(meta->csv_table, "users") == 0 && meta->users)
+            report_users_csv(out, meta->users, res->segment_names);
+        else if (meta->csv_table && strcmp(meta->csv_table, "apps") == 0 && meta->apps)
+            report_apps_csv(out, meta->apps, res->segment_names, res->n_segments);
+        else if (meta->csv_table && strcmp(meta->csv_table, "names") == 0 && meta->apps)
+            report_names_csv(out, meta->apps);
+        else
+            render_csv(out, res);
         break;
     case V6M_FORMAT_TEXT:
         render_text(out, res, meta);
+        if (meta->users)
+            report_users_text(out, meta->users, res->segment_names);
+        if (meta->apps)
+            report_apps_text(out, meta->apps);
         break;
     }
     if (fflush(out) != 0 || ferror(out))

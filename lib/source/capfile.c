@@ -135,7 +135,10 @@ static v6m_err rd_fill(struct capfile *f, size_t n, struct errbuf *err)
         f->pos = 0;
     }
     while (f->end < n && !f->eof) {
-        ssize_t r = read(f->fd, f->buf + f->end, f->cap - f->end);
+        size_t want = f->cap - f->end;
+        if (want > SRC_READ_STEP)
+            want = SRC_READ_STEP;
+        ssize_t r = read(f->fd, f->buf + f->end, want);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -349,16 +352,49 @@ static v6m_err pcap_open_header(struct capfile *f, struct errbuf *err)
     ifc.snaplen = snaplen;
     iface_set_resolution(&ifc, false, f->format == CAP_PCAP_NS ? 9 : 6);
     f->pcap_snaplen = snaplen;
+    f->pcap_caplen_limit = pcap_caplen_limit(snaplen);
     rd_consume(f, 24);
-    return cap_add_iface(f, NULL, &ifc, err);
+    rc = cap_add_iface(f, NULL, &ifc, err);
+    if (rc == V6M_OK) {
+        f->cur.linktype = ifc.linktype;
+        f->cur.ifindex = f->ifs[0].global;
+    }
+    return rc;
+}
+
+/* The record at buf + pos, known to be whole (16 + caplen bytes). */
+static inline void pcap_take(struct capfile *f, const uint8_t *h, uint32_t caplen)
+{
+    uint32_t sec = ld32(h, f->be), frac = ld32(h + 4, f->be);
+    uint32_t wirelen = ld32(h + 12, f->be);
+    uint64_t ns = f->format == CAP_PCAP_NS
+                      ? sat_add(sat_mul(sec, 1000000000u), frac)
+                      : sat_add(sat_mul(sec, 1000000000u), (uint64_t)frac * 1000u);
+    f->cur.ts_ns = ns;
+    f->cur.caplen = caplen;
+    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
+    f->cur.data = h + 16;
+    rd_consume(f, 16 + (size_t)caplen);
 }
 
 static v6m_err pcap_next(struct capfile *f, struct errbuf *err)
 {
+    /* Fast path: the whole record is already buffered (all but one record
+     * per read() call). linktype and ifindex never change in a pcap file:
+     * they were set once by pcap_open_header(). */
+    size_t avail = rd_avail(f);
+    if (avail >= 16) {
+        const uint8_t *h = f->buf + f->pos;
+        uint32_t caplen = ld32(h + 8, f->be);
+        if (caplen <= f->pcap_caplen_limit && avail - 16 >= caplen) {
+            pcap_take(f, h, caplen);
+            return V6M_OK;
+        }
+    }
     v6m_err rc = rd_fill(f, 16, err);
     if (rc != V6M_OK)
         return rc;
-    size_t avail = rd_avail(f);
+    avail = rd_avail(f);
     if (avail == 0)
         return V6M_ERR_EOF;
     if (avail < 16)
@@ -369,10 +405,8 @@ static v6m_err pcap_next(struct capfile *f, struct errbuf *err)
                           f->path, (unsigned long long)f->off,
                           (unsigned long long)f->frames + 1, avail,
                           (unsigned long long)f->frames);
-    const uint8_t *h = f->buf + f->pos;
-    uint32_t sec = ld32(h, f->be), frac = ld32(h + 4, f->be);
-    uint32_t caplen = ld32(h + 8, f->be), wirelen = ld32(h + 12, f->be);
-    uint32_t limit = pcap_caplen_limit(f->pcap_snaplen);
+    uint32_t caplen = ld32(f->buf + f->pos + 8, f->be);
+    uint32_t limit = f->pcap_caplen_limit;
     if (caplen > limit)
         return errbuf_set(err, V6M_ERR_FORMAT,
                           "%s: corrupt record at byte %llu (frame %llu): captured "
@@ -392,17 +426,7 @@ static v6m_err pcap_next(struct capfile *f, struct errbuf *err)
                           f->path, (unsigned long long)f->off,
                           (unsigned long long)f->frames + 1, avail - 16, caplen,
                           (unsigned long long)f->frames);
-    const struct cap_iface *ifc = &f->ifs[0];
-    uint64_t ns = f->format == CAP_PCAP_NS
-                      ? sat_add(sat_mul(sec, 1000000000u), frac)
-                      : sat_add(sat_mul(sec, 1000000000u), (uint64_t)frac * 1000u);
-    f->cur.ts_ns = ns;
-    f->cur.caplen = caplen;
-    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
-    f->cur.linktype = ifc->linktype;
-    f->cur.ifindex = ifc->global;
-    f->cur.data = f->buf + f->pos + 16;
-    rd_consume(f, 16 + (size_t)caplen);
+    pcap_take(f, f->buf + f->pos, caplen);
     return V6M_OK;
 }
 

@@ -264,7 +264,8 @@ v6m_err v6m_source_next(v6m_source *src, struct v6m_frame *frame)
         struct src_input *in = &src->in[i];
         v6m_err rc = capfile_next(&in->f, &src->err);
         if (rc == V6M_OK) {
-            heap_down(src, 0);
+            if (src->heap_n > 1)
+                heap_down(src, 0);
         } else {
             heap_pop(src);
             if (rc != V6M_ERR_EOF) {

@@ -24,7 +24,10 @@
 #include "util/hash.h"
 
 /* Hard limits (docs/internals/source.md explains each). */
-#define SRC_READ_CHUNK (1u << 20)        /* read() size and buffer capacity */
+#define SRC_READ_CHUNK (1u << 20)        /* buffer capacity */
+#ifndef SRC_READ_STEP
+#define SRC_READ_STEP (256u * 1024u)     /* bytes asked of one read() */
+#endif
 #define SRC_READ_CHUNK_MIN (512u * 1024u) /* with many inputs (64 MiB total) */
 #define SRC_CAPLEN_MAX (256u * 1024u)    /* a frame larger than this is bogus */
 #define SRC_CAPLEN_SLACK 4096u           /* tolerated excess over the snaplen */
@@ -86,6 +89,7 @@ struct capfile {
     uint64_t frames_oversized;
     uint64_t blocks_skipped;
     uint32_t pcap_snaplen;
+    uint32_t pcap_caplen_limit; /* pcap_caplen_limit(pcap_snaplen) */
 
     struct v6m_frame cur;   /* current frame, data points into buf */
 };

@@ -34,6 +34,7 @@
 #include <v6mon/store.h>
 #include <v6mon/traffic.h>
 
+#include "store/sqlite_usersapps.h"
 #include "store/store_impl.h"
 #include "util/strutil.h"
 
@@ -99,6 +100,44 @@ static const char *const migrations[] = {
     " name TEXT NOT NULL,"
     " value INTEGER NOT NULL,"
     " PRIMARY KEY (run_id, name)) WITHOUT ROWID;",
+    /* 1 -> 2: subscribers (I1) and apps (I6, I7); see sqlite_usersapps.c. */
+    "CREATE TABLE users_windows ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " window TEXT NOT NULL CHECK (window IN ('all', 'day', 'month', '30d')),"
+    " start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,"
+    " start_day TEXT, end_day TEXT,"
+    " segment TEXT NOT NULL,"
+    " mode TEXT NOT NULL,"
+    " seen INTEGER NOT NULL, active INTEGER NOT NULL, ipv6_active INTEGER NOT NULL,"
+    " holding_ipv6 INTEGER NOT NULL, dual INTEGER NOT NULL, ipv4_only INTEGER NOT NULL,"
+    " ipv6_only INTEGER NOT NULL, exact INTEGER NOT NULL,"
+    " hll_q4 BLOB, hll_q6 BLOB, hll_h6 BLOB, hll_seen BLOB,"
+    " PRIMARY KEY (run_id, window, start_s, segment)) WITHOUT ROWID;"
+    "CREATE INDEX users_windows_time ON users_windows(window, start_s, segment);"
+    "CREATE TABLE apps_totals ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " app TEXT NOT NULL, category TEXT NOT NULL, segment TEXT NOT NULL,"
+    " family TEXT NOT NULL CHECK (family IN ('ipv4', 'ipv6')),"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " shows_ipv6 INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, app, segment, family)) WITHOUT ROWID;"
+    "CREATE TABLE apps_days ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " day_start INTEGER NOT NULL, day TEXT NOT NULL,"
+    " app TEXT NOT NULL, segment TEXT NOT NULL,"
+    " family TEXT NOT NULL CHECK (family IN ('ipv4', 'ipv6')),"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, day_start, app, segment, family)) WITHOUT ROWID;"
+    "CREATE INDEX apps_days_time ON apps_days(day_start, app);"
+    "CREATE TABLE app_names ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, app TEXT,"
+    " family TEXT NOT NULL CHECK (family IN ('ipv4', 'ipv6')),"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " flows_sni INTEGER NOT NULL, flows_host INTEGER NOT NULL, flows_quic INTEGER NOT NULL,"
+    " flows_dns INTEGER NOT NULL, flows_dns_any INTEGER NOT NULL,"
+    " flows_ndpi INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, name, family)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -541,8 +580,8 @@ fail: {
 }
 
 static v6m_err sq_put_traffic(void *h, const struct v6m_run_info *run,
-                              const struct v6m_traffic_result *res, int64_t *run_id,
-                              bool *replaced, struct errbuf *err)
+                              const struct v6m_traffic_result *res, const v6m_traffic *t,
+                              int64_t *run_id, bool *replaced, struct errbuf *err)
 {
     struct sq *s = h;
     sqlite3_stmt *st = NULL;
@@ -606,6 +645,8 @@ static v6m_err sq_put_traffic(void *h, const struct v6m_run_info *run,
     int64_t id = sqlite3_last_insert_rowid(s->db);
 
     v6m_err e = put_rows(s, id, res, err);
+    if (e == V6M_OK && t && !sq_put_users_apps(s->db, id, t, &what))
+        goto fail;
     if (e != V6M_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         *replaced = false;

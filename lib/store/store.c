@@ -114,9 +114,9 @@ int v6m_store_db_version(const v6m_store *st)
     return st->be->db_version(st->h);
 }
 
-v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
-                              const struct v6m_traffic_result *res,
-                              int64_t *run_id, bool *replaced)
+static v6m_err put_traffic(v6m_store *st, const struct v6m_run_info *run,
+                           const struct v6m_traffic_result *res, const v6m_traffic *t,
+                           int64_t *run_id, bool *replaced)
 {
     int64_t id = 0;
     bool rep = false;
@@ -125,10 +125,26 @@ v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
         return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "no run or result given");
     if (!run->run_key || !run->run_key[0])
         return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "a run needs a run key");
-    v6m_err rc = st->be->put_traffic(st->h, run, res, &id, &rep, &st->err);
+    v6m_err rc = st->be->put_traffic(st->h, run, res, t, &id, &rep, &st->err);
     if (run_id)
         *run_id = rc == V6M_OK ? id : 0;
     if (replaced)
         *replaced = rc == V6M_OK && rep;
     return rc;
+}
+
+v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
+                              const struct v6m_traffic_result *res,
+                              int64_t *run_id, bool *replaced)
+{
+    return put_traffic(st, run, res, NULL, run_id, replaced);
+}
+
+v6m_err v6m_store_put_traffic_run(v6m_store *st, const struct v6m_run_info *run,
+                                  const v6m_traffic *t, int64_t *run_id, bool *replaced)
+{
+    const struct v6m_traffic_result *res = v6m_traffic_result(t);
+    if (!res)
+        return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "the traffic run is not finished");
+    return put_traffic(st, run, res, t, run_id, replaced);
 }

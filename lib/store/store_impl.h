@@ -29,9 +29,10 @@ struct store_backend {
     v6m_err (*open)(const char *target, void **handle, struct errbuf *err);
     void (*close)(void *handle);
     int (*db_version)(const void *handle);
+    /* t: the finished traffic handle for its users/apps parts, or NULL. */
     v6m_err (*put_traffic)(void *handle, const struct v6m_run_info *run,
-                           const struct v6m_traffic_result *res, int64_t *run_id,
-                           bool *replaced, struct errbuf *err);
+                           const struct v6m_traffic_result *res, const v6m_traffic *t,
+                           int64_t *run_id, bool *replaced, struct errbuf *err);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -26,13 +26,27 @@
  *                 3544, origin indication on server-to-client packets),
  *                 PPPoE discovery (PADI/PADO/PADR/PADS), ARP, LLDP.
  *
+ * Inner payloads: a named data flow's first client payload is a TLS
+ * ClientHello in TLS records (TCP 443; with a 1220-byte padding extension
+ * it needs two TCP segments, and some small ones are cut in two at a random
+ * byte), an HTTP/1.1 request with Host (TCP 80), or one or two protected
+ * QUIC v1 Initials of 1200 bytes (UDP 443); tlsbuild.h builds them. Every
+ * other payload is the random pattern with its first byte forced so that
+ * it cannot be taken for TLS, HTTP or a QUIC long header (TCP: top bit set;
+ * UDP: top two bits clear). DNS messages: hosts.h.
+ *
  * Speed: one struct pb reused for every frame, no allocation after setup,
- * payload bytes copied from a 64 KiB pattern.
+ * payload bytes copied from a 64 KiB pattern; the naming payloads are
+ * rebuilt from the conversation's seed into scratch buffers of struct gen
+ * when they are written (a QUIC Initial costs one AES-GCM seal).
  */
 #include "synth/gen.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "synth/hosts.h"
+#include "synth/tlsbuild.h"
 
 static const uint8_t BRAS_MAC[6] = {0x00, 0xe0, 0xfc, 0x12, 0x34, 0x56};
 static const uint8_t GW_MAC[6] = {0x00, 0x1c, 0x73, 0x00, 0x00, 0x01};
@@ -40,12 +54,6 @@ static const uint8_t ENB_MAC[6] = {0x00, 0x1e, 0x73, 0x10, 0x00, 0x00};
 static const uint8_t SGW_MAC[6] = {0x00, 0x1b, 0x21, 0x20, 0x00, 0x00};
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static const char *const DOMAINS[] = {
-    "www.baidu.com", "weixin.qq.com", "www.taobao.com", "www.douyin.com",
-    "www.sina.com.cn", "www.gov.cn", "www.sh.gov.cn", "api.jd.com",
-    "www.bilibili.com", "cdn.alicdn.com", "www.163.com", "www.ctrip.com",
-};
-#define N_DOMAINS (sizeof(DOMAINS) / sizeof(DOMAINS[0]))
 
 #define FAM4 V6M_FAMILY_IPV4
 #define FAM6 V6M_FAMILY_IPV6
@@ -86,6 +94,17 @@ static void sgw_addr(unsigned s, uint8_t out[16], uint32_t *v4)
 
 /* ---- setup ------------------------------------------------------------ */
 
+/* Can subscriber u carry a conversation of class cls (0 IPv4, 1 qualifying
+ * IPv6, 2 any IPv6)? */
+static bool user_can(const struct gen_user *u, int cls)
+{
+    if (cls == 0)
+        return u->stack & GEN_STACK_V4;
+    if (cls == 1)
+        return (u->stack & GEN_STACK_V6) && !(u->stack & GEN_STACK_V6_INACTIVE);
+    return u->stack & GEN_STACK_V6;
+}
+
 v6m_err gen_setup(struct gen *g)
 {
     struct v6m_synth_config *cfg = &g->cfg;
@@ -114,23 +133,38 @@ v6m_err gen_setup(struct gen *g)
         nm = cfg->users - 1;
     g->n_users = cfg->users;
     g->n_mobile = nm;
+    for (int a = 0; a < 2; a++) {
+        double t = g->share_target[a];
+        double *m = g->user_mix[a];
+        if (cfg->user_mix[0] < 0 && cfg->user_mix[1] < 0 && cfg->user_mix[2] < 0) {
+            /* v6-only and v4-only users scale with the target so that a
+             * share of 0 or 1 stays reachable; most users are dual-stack. */
+            m[0] = 0.2 - 0.2 * t;
+            m[1] = 0.2 * t;
+            m[2] = 0.8;
+        } else {
+            double sum = 0;
+            for (int k = 0; k < 3; k++)
+                sum += cfg->user_mix[k] > 0 ? cfg->user_mix[k] : 0;
+            for (int k = 0; k < 3; k++)
+                m[k] = cfg->user_mix[k] > 0 ? cfg->user_mix[k] / sum : 0;
+        }
+    }
     g->users = calloc(cfg->users, sizeof(*g->users));
-    for (int a = 0; a < 2; a++)
-        for (int f = 0; f < 2; f++)
-            g->cap_idx[a][f] = calloc(cfg->users, sizeof(uint32_t));
-    if (!g->users || !g->cap_idx[0][0] || !g->cap_idx[0][1] ||
-        !g->cap_idx[1][0] || !g->cap_idx[1][1])
+    if (!g->users)
         return errbuf_set(&g->err, V6M_ERR_NOMEM, "out of memory (%u users)",
                           cfg->users);
     for (uint32_t i = 0; i < cfg->users; i++) {
         struct gen_user *u = &g->users[i];
         bool mob = i < nm;
         uint32_t k = mob ? i : i - nm;
-        double t = g->share_target[mob ? 0 : 1];
+        const double *um = g->user_mix[mob ? 0 : 1];
         double r = rng_unit(&g->rng);
-        /* v6-only and v4-only users scale with the target so that a share
-         * of 0 or 1 stays reachable; most users are dual-stack. */
-        u->stack = r < 0.2 * t ? 2 : r < 0.2 ? 1 : 3;
+        u->stack = r < um[1] ? GEN_STACK_V6 : r < um[1] + um[0] ? GEN_STACK_V4
+                                                               : GEN_STACK_V4 | GEN_STACK_V6;
+        if (u->stack == (GEN_STACK_V4 | GEN_STACK_V6) && cfg->inactive_v6 > 0 &&
+            rng_unit(&g->rng) < cfg->inactive_v6)
+            u->stack |= GEN_STACK_V6_INACTIVE;
         if (mob) {
             u->v4 = ip4(10, 64 + (k >> 16), (k >> 8) & 0xff, k & 0xff);
             v6set(u->v6, 0x2409, 0x8a00, (uint16_t)(k >> 16), (uint16_t)k,
@@ -153,11 +187,28 @@ v6m_err gen_setup(struct gen *g)
             put32(u->mac + 2, k);
         }
         int a = mob ? 0 : 1;
-        if (u->stack & 1)
-            g->cap_idx[a][0][g->cap_n[a][0]++] = i;
-        if (u->stack & 2)
-            g->cap_idx[a][1][g->cap_n[a][1]++] = i;
+        for (int cls = 0; cls < 3; cls++)
+            g->cap_n[a][cls] += user_can(u, cls);
     }
+    for (int a = 0; a < 2; a++)
+        for (int cls = 0; cls < 3; cls++) {
+            g->cap_idx[a][cls] = malloc((g->cap_n[a][cls] ? g->cap_n[a][cls] : 1) *
+                                        sizeof(uint32_t));
+            if (!g->cap_idx[a][cls])
+                return errbuf_set(&g->err, V6M_ERR_NOMEM, "out of memory (%u users)",
+                                  cfg->users);
+            g->cap_n[a][cls] = 0;
+        }
+    for (uint32_t i = 0; i < cfg->users; i++) {
+        int a = i < nm ? 0 : 1;
+        for (int cls = 0; cls < 3; cls++)
+            if (user_can(&g->users[i], cls))
+                g->cap_idx[a][cls][g->cap_n[a][cls]++] = i;
+    }
+    g->day0 = (int64_t)(cfg->start_ns / GEN_DAY_NS);
+    g->n_days = (uint32_t)((cfg->start_ns + cfg->duration_ns - 1) / GEN_DAY_NS -
+                           (uint64_t)g->day0 + 1);
+    gen_users_activity(g);
     for (uint32_t i = 0; i < GEN_NHOST; i++) {
         struct gen_user *h = &g->hosts[i];
         h->stack = 3;
@@ -170,11 +221,20 @@ v6m_err gen_setup(struct gen *g)
         h->mac[4] = 0x01;
         h->mac[5] = (uint8_t)i;
     }
-    static const uint8_t v4nets[4][2] = {{202, 96}, {101, 226}, {180, 101}, {120, 232}};
     for (uint32_t i = 0; i < GEN_NSRV; i++) {
-        g->srv_v4[i] = ip4(v4nets[i % 4][0], v4nets[i % 4][1], i, 10 + i % 200);
-        static const uint16_t v6nets[4] = {0x240e, 0x2408, 0x2409, 0x2400};
-        v6set(g->srv_v6[i], v6nets[i % 4], 0x00ff, (uint16_t)i, 0, 0x10 + i);
+        g->srv_v4[i] = hosts_anon4(i);
+        hosts_anon6(i, g->srv_v6[i]);
+    }
+    /* Host choice: weight * IPv4 or IPv6 preference, cumulative. */
+    uint64_t acc[3] = {0, 0, 0};
+    for (size_t h = 0; h < hosts_count && h < GEN_MAX_HOSTS; h++) {
+        const struct host_def *d = &hosts_table[h];
+        acc[0] += d->n4 ? (uint64_t)d->weight * (100u - d->p6) : 0;
+        acc[1] += d->n6 ? (uint64_t)d->weight * d->p6 : 0;
+        acc[2] += d->weight;
+        for (int k = 0; k < 3; k++)
+            g->host_cum[k][h] = acc[k];
+        g->names[h].name = d->name;
     }
     for (unsigned e = 0; e < GEN_NENB; e++) {
         g->enb_frag_id[e][0] = (uint16_t)rng_next(&g->rng);
@@ -211,12 +271,16 @@ void gen_release(struct gen *g)
     free(g->users);
     g->users = NULL;
     for (int a = 0; a < 2; a++)
-        for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < 3; f++) {
             free(g->cap_idx[a][f]);
             g->cap_idx[a][f] = NULL;
         }
     free(g->buckets);
     g->buckets = NULL;
+    free(g->windows);
+    g->windows = NULL;
+    free(g->names_out);
+    g->names_out = NULL;
 }
 
 /* ---- accounting and output ----------------------------------------- */
@@ -238,6 +302,27 @@ static uint64_t next_ts(struct gen *g)
     return ts;
 }
 
+/* Day marks of the subscriber of a user conversation (mobile / metro). */
+static void mark_user(struct gen *g, struct gen_conv *c, uint64_t ts)
+{
+    int64_t d = (int64_t)(ts / GEN_DAY_NS) - g->day0;
+    if (d == c->mark_day || d < 0 || d >= GEN_MAX_DAYS)
+        return;
+    c->mark_day = (int16_t)d;
+    struct gen_user *u = &g->users[c->user];
+    uint32_t bit = 1u << d;
+    u->mark[GM_SEEN] |= bit;
+    if (c->fam == FAM6)
+        u->mark[GM_H6] |= bit;
+    if (c->qual)
+        u->mark[c->fam == FAM6 ? GM_Q6 : GM_Q4] |= bit;
+}
+
+static bool conv_named(const struct gen_conv *c)
+{
+    return c->name && c->stage == 1;
+}
+
 static void account(struct gen *g, struct gen_conv *c, const struct fmeta *m,
                     uint64_t ts, const struct pb *f)
 {
@@ -250,6 +335,7 @@ static void account(struct gen *g, struct gen_conv *c, const struct fmeta *m,
     if (t->packets == 1)
         t->first_ns = ts;
     t->last_ns = ts;
+    g->last_ts = ts;
     t->totals[m->fam].packets++;
     t->totals[m->fam].bytes += len;
     t->seg[m->seg][m->fam].packets++;
@@ -262,14 +348,28 @@ static void account(struct gen *g, struct gen_conv *c, const struct fmeta *m,
     struct gen_cnt *bc = &g->buckets[bi].c[m->seg][m->fam];
     bc->packets++;
     bc->bytes += len;
+    struct v6m_synth_counts *nc = NULL;
+    if (m->fam != FAMO) {
+        nc = c && conv_named(c) ? &g->names[c->name - 1].fam[m->fam] : &g->unattr[m->fam];
+        nc->packets++;
+        nc->bytes += len;
+    }
     if (c && c->has_flow) {
         if (!c->started) {
             c->started = 1;
             c->first_ts = ts;
             t->totals[m->fam].flows++;
             t->seg[m->seg][m->fam].flows++;
+            if (nc)
+                nc->flows++;
             if (c->kind == GK_ICMP)
                 t->icmp_echo_flows[m->fam]++;
+            if (conv_named(c)) {
+                /* Named by its lookup until the naming payload is out. */
+                g->names[c->name - 1].method[GM_DNS]++;
+                if (ts - c->ans_ts > g->max_dns_age_ns)
+                    g->max_dns_age_ns = ts - c->ans_ts;
+            }
         } else {
             if (ts - c->last_ts > g->max_gap_ns)
                 g->max_gap_ns = ts - c->last_ts;
@@ -281,7 +381,21 @@ static void account(struct gen *g, struct gen_conv *c, const struct fmeta *m,
             c->last_bucket = bi;
             bc->flows++;
         }
+        if (m->seg != V6M_SYNTH_OTHER && m->fam != FAMO)
+            mark_user(g, c, ts);
     }
+}
+
+/* The complete naming payload of c's data flow has been written. */
+static void named_by_payload(struct gen *g, struct gen_conv *c)
+{
+    if (!conv_named(c) || c->method == GM_DNS || c->named_done)
+        return;
+    c->named_done = 1;
+    struct v6m_synth_name_truth *n = &g->names[c->name - 1];
+    n->method[GM_DNS]--;
+    n->method[c->method]++;
+    c->partial = 0;
 }
 
 static void emit(struct gen *g, struct gen_conv *c, const struct fmeta *m,
@@ -377,11 +491,134 @@ static uint32_t rnd_label(struct gen *g, double p)
     return (uint32_t)(1 + rng_below(&g->rng, 0xfffff));
 }
 
-static void start_user_conv(struct gen *g, int s, struct gen_conv *c)
+/* UTC day (relative to day0) of the frame clock now. */
+static uint32_t cur_day(const struct gen *g)
+{
+    const struct v6m_synth_config *cfg = &g->cfg;
+    uint64_t off = (uint64_t)(((unsigned __int128)g->frame_idx * cfg->duration_ns) /
+                              cfg->packets);
+    int64_t d = (int64_t)((cfg->start_ns + off) / GEN_DAY_NS) - g->day0;
+    return d < 0 ? 0 : d >= GEN_MAX_DAYS ? GEN_MAX_DAYS - 1 : (uint32_t)d;
+}
+
+/* A random subscriber of segment a able to carry class cls, preferably one
+ * online today (a few tries). */
+static uint32_t pick_user(struct gen *g, int a, int cls)
+{
+    const uint32_t *list = g->cap_idx[a][cls];
+    uint32_t n = g->cap_n[a][cls];
+    uint32_t u = list[rng_below(&g->rng, n)];
+    if (g->n_days > 1) {
+        uint32_t bit = 1u << cur_day(g);
+        for (int i = 0; i < 8 && !(g->users[u].days_on & bit); i++)
+            u = list[rng_below(&g->rng, n)];
+    }
+    return u;
+}
+
+/* A host by cumulative weight table k (0 IPv4 flows, 1 IPv6, 2 any);
+ * hosts_count when the table is empty. */
+static size_t pick_host(struct gen *g, int k)
+{
+    size_t n = hosts_count < GEN_MAX_HOSTS ? hosts_count : GEN_MAX_HOSTS;
+    uint64_t tot = g->host_cum[k][n - 1];
+    if (tot == 0)
+        return hosts_count;
+    uint64_t r = rng_below(&g->rng, tot);
+    for (size_t h = 0; h < n; h++)
+        if (r < g->host_cum[k][h])
+            return h;
+    return n - 1;
+}
+
+/* Server address of the conversation's current flow. */
+static void set_server(struct gen_conv *c, const struct gen *g)
+{
+    if (c->kind == GK_DNS || (c->name && c->stage == 0)) {
+        c->s4 = hosts_resolver4(c->srv);
+        hosts_resolver6(c->srv, c->s6);
+    } else if (c->name) {
+        size_t h = c->name - 1u;
+        c->s4 = hosts_addr4(h, c->addr_i);
+        hosts_addr6(h, c->addr_i, c->s6);
+    } else {
+        c->s4 = g->srv_v4[c->srv];
+        memcpy(c->s6, g->srv_v6[c->srv], 16);
+    }
+}
+
+/* The DNS answer window of host h for qtype: at most 4 addresses, all of
+ * them for small hosts, a random run of 4 for the big one. */
+static void answer_window(struct gen *g, size_t h, uint16_t qtype, uint8_t *first,
+                          uint8_t *n)
+{
+    unsigned have = qtype == 28 ? hosts_table[h].n6 : hosts_table[h].n4;
+    if (have <= 4) {
+        *first = 0;
+        *n = (uint8_t)have;
+    } else {
+        *first = (uint8_t)rng_below(&g->rng, have - 3);
+        *n = 4;
+    }
+}
+
+/* Plan a named data flow: host, address, method, lookup. Returns false
+ * when no host has an address of the family. */
+static bool plan_named(struct gen *g, struct gen_conv *c, bool dual_client)
+{
+    size_t h = pick_host(g, c->fam == FAM6 ? 1 : 0);
+    if (h >= hosts_count)
+        return false;
+    c->name = (uint16_t)(h + 1);
+    c->qhost = (uint16_t)h;
+    uint16_t qt = c->fam == FAM6 ? 28 : 1;
+    c->nq = 1;
+    c->qt[0] = qt;
+    answer_window(g, h, qt, &c->af[0], &c->an[0]);
+    c->addr_i = (uint8_t)(c->af[0] + rng_below(&g->rng, c->an[0]));
+    if (dual_client && rng_unit(&g->rng) < 0.4) { /* A and AAAA from one socket */
+        c->nq = 2;
+        c->qt[1] = qt == 28 ? 1 : 28;
+        answer_window(g, h, c->qt[1], &c->af[1], &c->an[1]);
+    }
+    double r = rng_unit(&g->rng);
+    if (c->kind == GK_QUIC) {
+        c->method = r < 0.85 ? GM_QUIC : GM_DNS;
+        if (c->method == GM_QUIC && rng_unit(&g->rng) < 0.15) {
+            c->split = 1; /* ML-KEM sized hello: two Initials */
+            c->pad = 1220;
+        } else {
+            c->pad = (uint16_t)rng_below(&g->rng, 160);
+        }
+    } else if (c->data_dport == 80) {
+        c->method = r < 0.8 ? GM_HOST : GM_DNS;
+    } else {
+        c->method = r < 0.85 ? GM_SNI : GM_DNS;
+        if (c->method == GM_SNI) {
+            double q = rng_unit(&g->rng);
+            if (q < 0.10) {
+                c->split = 1; /* does not fit one segment */
+                c->pad = 1220;
+            } else {
+                c->split = q < 0.20; /* small hello cut at a random byte */
+                c->pad = (uint16_t)rng_below(&g->rng, 200);
+            }
+        }
+    }
+    if (c->method == GM_DNS) /* keep the flow well inside the answer's TTL */
+        c->n = c->kind == GK_QUIC ? 4 + (uint32_t)rng_below(&g->rng, 16)
+                                  : 2 + (uint32_t)rng_below(&g->rng, 16);
+    c->pl_seed = rng_next(&g->rng);
+    c->stage = 0;
+    return true;
+}
+
+static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t slot)
 {
     c->fam = pick_family(g, s);
     c->has_flow = 1;
     c->enc = GE_PLAIN;
+    c->mark_day = -1;
     if (s == V6M_SYNTH_OTHER) {
         c->user = (uint32_t)rng_below(&g->rng, GEN_NHOST);
         double r = rng_unit(&g->rng);
@@ -396,44 +633,80 @@ static void start_user_conv(struct gen *g, int s, struct gen_conv *c)
             c->ext = e < 0.05 ? 1 : e < 0.10 ? 2 : e < 0.20 ? 4 : e < 0.25 ? 3 : 0;
         }
         c->gre_key_on = rng_unit(&g->rng) < 0.5;
-        c->sport = next_port(g, &g->hosts[c->user]);
-    } else {
-        int a = s == V6M_SYNTH_MOBILE ? 0 : 1;
-        if (g->cap_n[a][c->fam == FAM6] == 0) /* tiny user sets */
-            c->fam = c->fam == FAM6 ? FAM4 : FAM6;
-        uint32_t n = g->cap_n[a][c->fam == FAM6];
-        c->user = g->cap_idx[a][c->fam == FAM6][rng_below(&g->rng, n)];
-        c->sport = next_port(g, &g->users[c->user]);
     }
     c->srv = (uint32_t)rng_below(&g->rng, GEN_NSRV);
     c->fl_up = c->fam == FAM6 ? rnd_label(g, 0.7) : 0;
     c->fl_dn = c->fam == FAM6 ? rnd_label(g, 0.5) : 0;
     double k = rng_unit(&g->rng);
-    if (k < 0.45) {
-        c->kind = GK_TCP;
-        c->dport = rng_unit(&g->rng) < 0.85 ? 443 : 80;
+    c->kind = k < 0.50 ? GK_TCP : k < 0.68 ? GK_QUIC : k < 0.88 ? GK_DNS : GK_ICMP;
+    c->qual = c->kind == GK_TCP || c->kind == GK_QUIC;
+    bool dual_client = true;
+    if (s != V6M_SYNTH_OTHER) {
+        int a = s == V6M_SYNTH_MOBILE ? 0 : 1;
+        int cls = c->fam == FAM4 ? 0 : c->qual ? 1 : 2;
+        if (g->cap_n[a][cls] == 0) { /* nobody can: the other family */
+            c->fam = c->fam == FAM6 ? FAM4 : FAM6;
+            cls = c->fam == FAM4 ? 0 : c->qual ? 1 : 2;
+            c->fl_up = c->fl_dn = 0;
+        }
+        uint32_t su = g->sess_user[a][slot];
+        if (g->sess_left[a][slot] && user_can(&g->users[su], cls)) {
+            g->sess_left[a][slot]--;
+            c->user = su;
+        } else {
+            c->user = pick_user(g, a, cls);
+            g->sess_user[a][slot] = c->user;
+            g->sess_left[a][slot] = (uint8_t)rng_below(&g->rng, 8);
+        }
+        dual_client = (g->users[c->user].stack & 3) == 3;
+    }
+    struct gen_user *cl = s == V6M_SYNTH_OTHER ? &g->hosts[c->user] : &g->users[c->user];
+    switch (c->kind) {
+    case GK_TCP:
+        c->data_dport = rng_unit(&g->rng) < 0.85 ? 443 : 80;
         c->n = (uint32_t)(2 + rng_below(&g->rng, rng_unit(&g->rng) < 0.2 ? 120 : 30));
         c->seq_c = (uint32_t)rng_next(&g->rng);
         c->seq_s = (uint32_t)rng_next(&g->rng);
-    } else if (k < 0.60) {
-        c->kind = GK_QUIC;
-        c->dport = 443;
+        break;
+    case GK_QUIC:
+        c->data_dport = 443;
         c->n = (uint32_t)(4 + rng_below(&g->rng, 40));
-    } else if (k < 0.90) {
-        c->kind = GK_DNS;
+        break;
+    case GK_DNS: {
         c->dport = 53;
-        c->srv = (uint32_t)rng_below(&g->rng, 4); /* resolvers */
-        c->qtype = rng_unit(&g->rng) < 0.5 ? 28 : 1;
+        c->srv = (uint32_t)rng_below(&g->rng, 2); /* resolvers */
         c->big = s == V6M_SYNTH_OTHER && c->enc == GE_PLAIN && c->ext == 0 &&
                  rng_unit(&g->rng) < 0.15;
-    } else {
-        c->kind = GK_ICMP;
+        size_t h = c->big ? hosts_big() : pick_host(g, 2);
+        c->qhost = (uint16_t)h;
+        c->nq = 1;
+        c->qt[0] = rng_unit(&g->rng) < 0.5 ? 28 : 1;
+        if (c->big) {
+            c->af[0] = 0;
+            c->an[0] = c->qt[0] == 28 ? hosts_table[h].n6 : hosts_table[h].n4;
+        } else {
+            answer_window(g, h, c->qt[0], &c->af[0], &c->an[0]);
+        }
+        break;
+    }
+    default:
         c->dport = 0;
         c->n = (uint32_t)(1 + rng_below(&g->rng, 4)) * 2;
+        break;
     }
+    if (c->qual) {
+        c->dport = c->data_dport;
+        if (rng_unit(&g->rng) < g->cfg.app_share && plan_named(g, c, dual_client)) {
+            c->dport = 53;
+            c->qual = 0; /* the lookup flow first */
+            c->srv &= 1;
+        }
+    }
+    c->sport = next_port(g, cl);
+    set_server(c, g);
 }
 
-static void start_conv(struct gen *g, int s, struct gen_conv *c)
+static void start_conv(struct gen *g, int s, struct gen_conv *c, uint32_t slot)
 {
     memset(c, 0, sizeof(*c));
     c->active = 1;
@@ -476,7 +749,7 @@ static void start_conv(struct gen *g, int s, struct gen_conv *c)
         c->user = g->n_mobile + (uint32_t)rng_below(&g->rng, nmetro);
         return;
     }
-    start_user_conv(g, s, c);
+    start_user_conv(g, s, c, slot);
 }
 
 /* ---- frame construction ------------------------------------------------ */
@@ -488,8 +761,11 @@ struct l4spec {
     uint32_t seq, ack;
     uint32_t iplen;     /* wanted length of the innermost IP packet */
     uint8_t dns;        /* 1 query, 2 answer */
+    uint8_t dq;         /* DNS: which question (0, 1) */
     uint8_t icmp_type;
     uint16_t icmp_seq;
+    const uint8_t *pl;  /* payload bytes (else DNS or the pattern) */
+    uint32_t pl_len;
 };
 
 /* Mobile wrapper: Ethernet | outer IP | UDP | GTP-U (+ ext). */
@@ -644,46 +920,14 @@ static void wrap_other(struct gen *g, struct gen_conv *c, int dir,
     }
 }
 
-static void put_dns(struct gen *g, const struct gen_conv *c, bool answer)
+static void put_dns(struct gen *g, const struct gen_conv *c, bool answer, unsigned qi)
 {
-    struct pb *p = &g->pkt;
-    const char *name = DOMAINS[(c->sport + c->srv) % N_DOMAINS];
-    bool big = c->big && frames_left(g) >= 2; /* room for two fragments */
-    unsigned an = answer ? (big ? 70 : 1 + (c->sport % 3)) : 0;
-    pb_u16(p, (uint16_t)(c->sport * 7919u));
-    pb_u16(p, answer ? 0x8180 : 0x0100);
-    pb_u16(p, 1);
-    pb_u16(p, (uint16_t)an);
-    pb_u16(p, 0);
-    pb_u16(p, 0);
-    const char *s = name;
-    while (*s) {
-        const char *dot = strchr(s, '.');
-        size_t l = dot ? (size_t)(dot - s) : strlen(s);
-        pb_u8(p, (uint8_t)l);
-        pb_bytes(p, s, l);
-        s += l;
-        if (*s == '.')
-            s++;
+    unsigned first = c->af[qi], n = c->an[qi];
+    if (c->big && n > 4 && frames_left(g) < 2) { /* no room for two fragments */
+        n = 4;
     }
-    pb_u8(p, 0);
-    pb_u16(p, c->qtype);
-    pb_u16(p, 1);
-    for (unsigned i = 0; i < an; i++) {
-        pb_u16(p, 0xc00c);
-        pb_u16(p, c->qtype);
-        pb_u16(p, 1);
-        pb_u32(p, 300);
-        if (c->qtype == 28) {
-            pb_u16(p, 16);
-            uint8_t a[16];
-            v6set(a, 0x240e, 0x00e9, (uint16_t)c->srv, (uint16_t)i, 0x100 + i);
-            pb_bytes(p, a, 16);
-        } else {
-            pb_u16(p, 4);
-            pb_u32(p, ip4(180, 101, 49, 10 + (i % 200)));
-        }
-    }
+    hosts_put_dns(&g->pkt, (uint16_t)(c->sport * 7919u + qi), c->qhost, c->qt[qi],
+                  answer, first, n);
 }
 
 /* Innermost IP header + L4 + payload. */
@@ -692,12 +936,8 @@ static void put_inner(struct gen *g, struct gen_conv *c, int dir,
                       const struct l4spec *l4, bool *srh, bool *fl)
 {
     struct pb *p = &g->pkt;
-    uint32_t s4 = c->kind == GK_DNS ? ip4(114, 114, 114, 114 + c->srv % 2) : g->srv_v4[c->srv];
-    uint8_t s6[16];
-    if (c->kind == GK_DNS)
-        v6set(s6, 0x240c, 0, 0, 0, 0x6666 + c->srv % 2);
-    else
-        memcpy(s6, g->srv_v6[c->srv], 16);
+    uint32_t s4 = c->s4;
+    const uint8_t *s6 = c->s6;
     size_t hdr;
     uint8_t ttl = dir ? (uint8_t)(50 + c->srv % 9) : 64;
     uint16_t sp = dir ? c->dport : c->sport, dp = dir ? c->sport : c->dport;
@@ -751,11 +991,23 @@ static void put_inner(struct gen *g, struct gen_conv *c, int dir,
         else
             pb_icmp6(p, l4->icmp_type, 0, rest);
     }
-    if (l4->dns)
-        put_dns(g, c, l4->dns == 2);
-    else if (want)
+    if (l4->dns) {
+        put_dns(g, c, l4->dns == 2, l4->dq);
+    } else if (l4->pl) {
+        pb_bytes(p, l4->pl, l4->pl_len);
+    } else if (want) {
+        size_t at = p->len;
         pb_payload(p, g->pattern, GEN_PATTERN,
                    (size_t)rng_below(&g->rng, GEN_PATTERN) & ~(size_t)7, want);
+        /* Opaque: never a TLS record (0x16), an HTTP method (ASCII) or a
+         * QUIC long header / fixed bit. */
+        if (!p->overflow && at < p->len) {
+            if (l4->proto == 6)
+                p->buf[at] |= 0x80;
+            else if (l4->proto == 17)
+                p->buf[at] &= 0x3f;
+        }
+    }
 }
 
 static uint32_t full_size(const struct gen_conv *c)
@@ -826,12 +1078,76 @@ static uint32_t data_size(struct gen *g, const struct gen_conv *c)
     return 200 + (uint32_t)rng_below(&g->rng, full - 200);
 }
 
+/* Frames written, at most, before slot c of segment s is visited again:
+ * the pool's other slots each take a step of the segment, the smooth
+ * weighted round robin gives the segment its share to within one step,
+ * and a step writes at most two frames (a fragment pair). */
+static bool room_for_next_visit(const struct gen *g, int s)
+{
+    double steps = ((double)g->pool_n[s] + 2.0) / g->mix[s] + 2.0;
+    return (double)frames_left(g) > 2.0 * steps + 8.0;
+}
+
+/* Largest TCP payload of one segment of c. */
+static uint32_t max_tcp_payload(const struct gen_conv *c)
+{
+    return full_size(c) - (c->fam == FAM6 ? 40u : 20u) - 20u;
+}
+
+/* ClientHello in TLS records into g->rec; 0 on failure. */
+static size_t tls_bytes(struct gen *g, const struct gen_conv *c)
+{
+    const char *sni = hosts_table[c->name - 1].name;
+    size_t hl = tlsbuild_client_hello(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed);
+    return hl ? tlsbuild_records(g->rec, sizeof(g->rec), g->hs, hl) : 0;
+}
+
+/* The client's request (step 3, and 4 when split). Returns true when this
+ * segment completes a naming payload. */
+static bool tcp_request(struct gen *g, struct gen_conv *c, unsigned part, struct l4spec *l,
+                        uint32_t base)
+{
+    if (conv_named(c) && c->method == GM_SNI) {
+        if (part == 0 && c->split && !room_for_next_visit(g, c->seg)) {
+            c->split = 0; /* the end is near: no hello cut in two */
+            c->pad = (uint16_t)(c->pad % 200);
+        }
+        size_t n = tls_bytes(g, c);
+        if (n >= 64) {
+            if (part == 0 && c->split) {
+                size_t mp = max_tcp_payload(c);
+                c->cut = (uint16_t)(n > mp ? mp : 16 + rng_below(&g->rng, n - 32));
+            }
+            size_t from = part ? c->cut : 0, to = part == 0 && c->split ? c->cut : n;
+            l->pl = g->rec + from;
+            l->pl_len = (uint32_t)(to - from);
+            l->iplen = base + l->pl_len;
+            if (part == 0 && c->split)
+                c->partial = 1;
+            return part == 1 || !c->split;
+        }
+    } else if (conv_named(c) && c->method == GM_HOST) {
+        size_t n = hosts_http_request(g->rec, sizeof(g->rec), hosts_table[c->name - 1].name,
+                                      c->pl_seed);
+        if (n) {
+            l->pl = g->rec;
+            l->pl_len = (uint32_t)n;
+            l->iplen = base + l->pl_len;
+            return true;
+        }
+    }
+    c->split = 0;
+    l->iplen = base + 100 + (uint32_t)rng_below(&g->rng, 600);
+    return false;
+}
+
 static void step_tcp(struct gen *g, struct gen_conv *c)
 {
     struct l4spec l = {.proto = 6};
     uint32_t base = c->fam == FAM6 ? 60 : 40;
     uint32_t st = c->step++;
     int dir = 0;
+    bool named = false;
     if (st == 0) {
         l.flags = 0x02;
         l.seq = c->seq_c++;
@@ -849,14 +1165,14 @@ static void step_tcp(struct gen *g, struct gen_conv *c)
         l.seq = c->seq_c;
         l.ack = c->seq_s;
         l.iplen = base;
-    } else if (st == 3) {
+    } else if (st == 3 || (st == 4 && c->split)) {
         l.flags = 0x18;
         l.seq = c->seq_c;
         l.ack = c->seq_s;
-        l.iplen = base + 100 + (uint32_t)rng_below(&g->rng, 600);
-        c->seq_c += l.iplen - base;
+        named = tcp_request(g, c, st - 3, &l, base);
+        c->seq_c += l.pl ? l.pl_len : l.iplen - base;
     } else if (c->phase == 0) {
-        uint32_t k = st - 4;
+        uint32_t k = st - 4 - c->split;
         if (k % 3 == 2) {
             l.flags = 0x10;
             l.seq = c->seq_c;
@@ -885,38 +1201,127 @@ static void step_tcp(struct gen *g, struct gen_conv *c)
             c->active = 0;
     }
     user_packet(g, c, dir, &l);
+    if (named)
+        named_by_payload(g, c);
 }
 
-static void step_user(struct gen *g, struct gen_conv *c)
+/* QUIC connection ids of c (8 bytes each, from its seed). */
+static void quic_cids(const struct gen_conv *c, uint8_t dcid[8], uint8_t scid[8])
+{
+    uint64_t a = c->pl_seed * 0x9e3779b97f4a7c15ULL, b = ~c->pl_seed * 0xbf58476d1ce4e5b9ULL;
+    for (int i = 0; i < 8; i++) {
+        dcid[i] = (uint8_t)(a >> (56 - 8 * i));
+        scid[i] = (uint8_t)(b >> (56 - 8 * i));
+    }
+}
+
+/* Client Initial number `part` (0, 1) of a named QUIC flow into g->rec.
+ * Returns its length (0: build failed) and whether it completes the hello. */
+static size_t quic_initial(struct gen *g, struct gen_conv *c, unsigned part, bool *complete)
+{
+    uint8_t dcid[8], scid[8];
+    quic_cids(c, dcid, scid);
+    const char *sni = hosts_table[c->name - 1].name;
+    size_t room = tlsbuild_quic_crypto_room(8, 8, 0, 0, 1200);
+    size_t hl = tlsbuild_client_hello_quic(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed,
+                                           scid, 8);
+    if (part == 0 && hl > room && !(c->split && room_for_next_visit(g, c->seg))) {
+        c->pad = (uint16_t)(c->pad % 160); /* must fit one Initial */
+        hl = tlsbuild_client_hello_quic(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed,
+                                        scid, 8);
+    }
+    if (part == 0)
+        c->split = hl > room;
+    if (!hl || (c->split && hl - room > tlsbuild_quic_crypto_room(8, 8, 1, room, 1200)))
+        return 0;
+    size_t off = part ? room : 0, len = c->split && part == 0 ? room : hl - off;
+    *complete = part == 1 || !c->split;
+    return tlsbuild_quic_initial(g->rec, sizeof(g->rec), dcid, 8, scid, 8, part,
+                                 g->hs + off, len, off, 1200);
+}
+
+static void step_quic(struct gen *g, struct gen_conv *c)
 {
     struct l4spec l = {.proto = 17};
     uint32_t st = c->step++;
     uint32_t base = c->fam == FAM6 ? 48 : 28;
-    switch (c->kind) {
-    case GK_TCP:
-        c->step--;
-        step_tcp(g, c);
-        return;
-    case GK_DNS:
-        l.dns = st == 0 ? 1 : 2;
-        if (st == 1)
-            c->active = 0;
-        user_packet(g, c, st == 1, &l);
-        return;
-    case GK_QUIC: {
-        int dir = st == 0 ? 0 : (st % 4 == 0 ? 0 : 1);
+    bool named = false;
+    if (st == 0 && conv_named(c) && c->method == GM_QUIC) {
+        size_t n = quic_initial(g, c, 0, &named);
+        if (n) {
+            l.pl = g->rec;
+            l.pl_len = (uint32_t)n;
+            c->partial = !named;
+        } else {
+            c->split = 0;
+            named = false;
+        }
+    } else if (st == 1 && c->split) {
+        size_t n = quic_initial(g, c, 1, &named);
+        l.pl = g->rec;
+        l.pl_len = (uint32_t)n;
+    }
+    int dir = st <= c->split ? 0 : (st % 4 == 0 ? 0 : 1);
+    if (!l.pl) {
         l.iplen = st == 0 ? base + 1252 : dir ? base + 1252 - (uint32_t)rng_below(&g->rng, 60)
                                              : base + 30 + (uint32_t)rng_below(&g->rng, 40);
         if (l.iplen > full_size(c))
             l.iplen = full_size(c);
-        if (dir && ++c->sub >= c->n)
-            c->active = 0;
-        user_packet(g, c, dir, &l);
+    }
+    if (dir && ++c->sub >= c->n)
+        c->active = 0;
+    user_packet(g, c, dir, &l);
+    if (named)
+        named_by_payload(g, c);
+}
+
+/* A DNS exchange: the questions (one, or A and AAAA from one socket), then
+ * the answers. The lookup of a named conversation then opens its data flow
+ * (new port, the answered address) in the same slot. */
+static void step_dns(struct gen *g, struct gen_conv *c)
+{
+    struct l4spec l = {.proto = 17};
+    uint32_t st = c->step++;
+    bool answer = st >= c->nq;
+    l.dns = answer ? 2 : 1;
+    l.dq = (uint8_t)(answer ? st - c->nq : st);
+    user_packet(g, c, answer, &l);
+    if (st + 1 < 2u * c->nq)
+        return;
+    if (!c->name) {
+        c->active = 0;
         return;
     }
+    struct gen_user *cl = c->seg == V6M_SYNTH_OTHER ? &g->hosts[c->user] : &g->users[c->user];
+    c->stage = 1;
+    c->step = 0;
+    c->started = 0;
+    c->qual = 1;
+    c->dport = c->data_dport;
+    c->sport = next_port(g, cl);
+    c->last_bucket = -1;
+    c->mark_day = -1;
+    c->ans_ts = g->last_ts;
+    set_server(c, g);
+}
+
+static void step_user(struct gen *g, struct gen_conv *c)
+{
+    if (c->kind == GK_DNS || (c->name && c->stage == 0)) {
+        step_dns(g, c);
+        return;
+    }
+    switch (c->kind) {
+    case GK_TCP:
+        step_tcp(g, c);
+        return;
+    case GK_QUIC:
+        step_quic(g, c);
+        return;
     case GK_ICMP: {
+        struct l4spec l = {.proto = c->fam == FAM6 ? 58 : 1};
+        uint32_t st = c->step++;
         int dir = (int)(st & 1);
-        l.proto = c->fam == FAM6 ? 58 : 1;
         l.icmp_type = c->fam == FAM6 ? (dir ? 129 : 128) : (dir ? 0 : 8);
         l.icmp_seq = (uint16_t)(st / 2 + 1);
         l.iplen = (c->fam == FAM6 ? 48 : 28) + 56;
@@ -1118,7 +1523,7 @@ void gen_run_frames(struct gen *g)
             g->cursor[best] = 0;
         struct gen_conv *c = &g->pool[best][slot];
         if (!c->active)
-            start_conv(g, best, c);
+            start_conv(g, best, c, slot);
         step_conv(g, c);
         if (g->frame_idx >= next_progress) {
             next_progress += 65536;
@@ -1130,4 +1535,60 @@ void gen_run_frames(struct gen *g)
     g->truth.max_flow_gap_s = gap;
     g->truth.max_flow_life_s = life;
     g->truth.flows_exact = gap < 50.0 && life < 1700.0 && g->port_wraps == 0;
+    for (int s = 0; s < V6M_SYNTH_SEGMENTS; s++)
+        for (uint32_t i = 0; i < g->pool_n[s]; i++) {
+            const struct gen_conv *c = &g->pool[s][i];
+            if (c->active && conv_named(c) && c->partial)
+                g->name_partial++;
+        }
+    g->truth.max_dns_age_s = (double)g->max_dns_age_ns / 1e9;
+    g->truth.names_exact = g->name_partial == 0 &&
+                           g->max_dns_age_ns < (uint64_t)HOSTS_TTL * 1000000000ULL;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const struct v6m_synth_name_truth *)a)->name,
+                  ((const struct v6m_synth_name_truth *)b)->name);
+}
+
+v6m_err gen_finish_names(struct gen *g)
+{
+    size_t n = hosts_count < GEN_MAX_HOSTS ? hosts_count : GEN_MAX_HOSTS;
+    g->names_out = calloc(n, sizeof(*g->names_out));
+    if (!g->names_out)
+        return errbuf_set(&g->err, V6M_ERR_NOMEM, "out of memory (names)");
+    struct v6m_synth_counts sum[V6M_FAMILY_COUNT];
+    memcpy(sum, g->unattr, sizeof(sum));
+    size_t k = 0;
+    for (size_t h = 0; h < n; h++) {
+        const struct v6m_synth_name_truth *nt = &g->names[h];
+        uint64_t flows = 0, methods = 0;
+        for (int f = 0; f < V6M_FAMILY_COUNT; f++) {
+            sum[f].packets += nt->fam[f].packets;
+            sum[f].bytes += nt->fam[f].bytes;
+            sum[f].flows += nt->fam[f].flows;
+            flows += nt->fam[f].flows;
+        }
+        for (int m = 0; m < V6M_SYNTH_METHODS; m++)
+            methods += nt->method[m];
+        if (methods != flows)
+            return errbuf_set(&g->err, V6M_ERR_UNSUPPORTED,
+                              "internal: %s has %llu flows but %llu by method", nt->name,
+                              (unsigned long long)flows, (unsigned long long)methods);
+        if (flows || nt->fam[FAM4].packets || nt->fam[FAM6].packets)
+            g->names_out[k++] = *nt;
+    }
+    for (int f = FAM4; f <= FAM6; f++)
+        if (sum[f].packets != g->truth.totals[f].packets ||
+            sum[f].bytes != g->truth.totals[f].bytes ||
+            sum[f].flows != g->truth.totals[f].flows)
+            return errbuf_set(&g->err, V6M_ERR_UNSUPPORTED,
+                              "internal: names and unattributed do not add up to the totals");
+    qsort(g->names_out, k, sizeof(*g->names_out), cmp_name);
+    g->n_names_out = k;
+    g->truth.names = g->names_out;
+    g->truth.n_names = k;
+    memcpy(g->truth.unattributed, g->unattr, sizeof(g->unattr));
+    return V6M_OK;
 }

@@ -4,15 +4,40 @@
  *
  * Model. Subscribers (mobile UEs with one GTP-U bearer each, metro PPPoE
  * subscribers) and LAN hosts of the "other" segment open conversations
- * (TCP, DNS, QUIC-like UDP 443, ICMP echo) with servers; the other segment
+ * (TCP, DNS, QUIC UDP 443, ICMP echo) with servers; the other segment
  * also carries tunnels (6in4, 6to4, DS-Lite, GRE, VXLAN, Teredo), IPv6
  * extension headers, and non-user traffic (GTP-U echo and end marker, PPPoE
  * discovery, ARP, LLDP), the metro segment LCP echo. Each truth segment has
  * a pool of concurrently active conversations; a smooth weighted round
  * robin picks the segment of the next step (so --mix is met to within one
- * step), a random slot of its pool emits its next packet, and a finished
+ * step), the pool's next slot emits its next packet, and a finished
  * conversation is replaced by a new one whose family is chosen by feedback
  * on the bytes written so far (so --ipv6-share is met closely).
+ *
+ * Subscribers. Each has a stack (IPv4-only, IPv6-only, dual; --user-mix),
+ * dual-stack ones may be "IPv6-inactive" (--inactive-v6: their IPv6 is
+ * only DNS and ICMPv6), and, in captures spanning several UTC days, a mask
+ * of the days it is online (daily, regular and occasional users, some
+ * joining or leaving mid-capture); a new conversation takes a random
+ * subscriber able to carry it, preferring one online that day; a pool
+ * slot keeps its subscriber for 1-8 conversations (a session). The truth
+ * keeps four day masks per subscriber (seen, qualifying IPv4, qualifying
+ * IPv6, any IPv6), set by every packet the subscriber's flows carry; the
+ * windows (day, month, 30 days, all) are ORs of days (users.c).
+ *
+ * Names. A qualifying conversation (TCP 443/80, UDP 443) carries a host
+ * name with probability --app-share: it first looks the name up (a DNS
+ * flow of its own, same client address and family: A or AAAA, sometimes
+ * both from one socket), then opens the data flow to one of the answered
+ * addresses, whose first client payload is a TLS ClientHello with the SNI
+ * (sometimes over two TCP segments), an HTTP request with Host, a QUIC v1
+ * Initial (sometimes two), or opaque bytes (then only the DNS answer names
+ * it). Other flows go to anonymous servers that no DNS answer ever lists
+ * and carry opaque bytes. So every flow to a named address is named, by
+ * its payload or by its own lookup seconds earlier, and the truth is exact
+ * without modelling a DNS cache: packets, bytes and flows per name and
+ * family, and per naming method (payload method once the complete naming
+ * payload is written, "dns" before). hosts.h has the catalog.
  *
  * Flow exactness. Every conversation has its own 5-tuple: the subscriber
  * side port (or ICMP id) comes from a per-endpoint counter that never
@@ -41,11 +66,21 @@
 #define GEN_NHOST 64
 #define GEN_BUCKET_NS 300000000000ULL
 #define GEN_PATTERN 65536
+#define GEN_DAY_NS 86400000000000ULL
+#define GEN_MAX_DAYS 32     /* 31 days of duration touch at most 32 UTC days */
+#define GEN_MAX_HOSTS 64
+
+/* Subscriber day marks (bit d = UTC day day0 + d). */
+enum gen_mark { GM_SEEN = 0, GM_Q4, GM_Q6, GM_H6, GM__COUNT };
+
+#define GEN_STACK_V4 1u
+#define GEN_STACK_V6 2u
+#define GEN_STACK_V6_INACTIVE 4u /* dual-stack, IPv6 only DNS / ICMPv6 */
 
 struct gen_user {
     uint32_t v4;
     uint8_t v6[16];
-    uint8_t stack;     /* bit 0 IPv4, bit 1 IPv6 */
+    uint8_t stack;     /* GEN_STACK_* bits */
     uint8_t tagmode;   /* metro: 0 = 802.1Q, 1 = QinQ */
     uint8_t qfi;       /* mobile: 0 = LTE (no PDU session container) */
     uint8_t seq_flag;  /* mobile: GTP S flag on G-PDUs */
@@ -55,12 +90,17 @@ struct gen_user {
     uint32_t teid_ul, teid_dl;
     uint32_t conns;    /* conversations opened (port counter) */
     uint8_t mac[6];
+    uint32_t days_on;  /* days the subscriber is online (model) */
+    uint32_t mark[GM__COUNT]; /* truth: days with such traffic */
 };
 
 enum gen_kind {
     GK_TCP = 0, GK_DNS, GK_QUIC, GK_ICMP,
     GK_GTP_ECHO, GK_GTP_EM, GK_PPPOE_DISC, GK_LCP_ECHO, GK_ARP, GK_LLDP,
 };
+
+/* How a named data flow gets its name (matches enum v6m_synth_method). */
+enum gen_method { GM_SNI = 0, GM_HOST, GM_QUIC, GM_DNS };
 
 enum gen_enc {
     GE_PLAIN = 0, GE_6IN4, GE_6TO4, GE_DSLITE, GE_GRE, GE_VXLAN, GE_TEREDO,
@@ -76,17 +116,36 @@ struct gen_conv {
     uint8_t big;        /* DNS answer large enough to fragment */
     uint8_t has_flow;
     uint8_t phase;      /* TCP: 0 handshake/data, 1 closing */
-    uint8_t started;    /* first packet written */
-    uint8_t pad_[2];
+    uint8_t started;    /* first packet of the current flow written */
+    uint8_t qual;       /* current flow is qualifying (TCP/UDP data) */
+    uint8_t stage;      /* named: 0 = DNS lookup flow, 1 = data flow */
+    uint8_t method;     /* enum gen_method planned for the data flow */
+    uint8_t split;      /* naming payload in two segments / Initials */
+    uint8_t partial;    /* first part of a split naming payload written */
+    uint8_t named_done; /* complete naming payload written */
+    uint8_t nq;         /* DNS: questions (1, or 2 = A and AAAA) */
+    uint16_t name;      /* host index + 1; 0 = anonymous */
+    uint8_t addr_i;     /* named: index of the server address of the host */
+    uint8_t pad2_;
+    uint16_t pad;       /* ClientHello extra padding */
+    uint16_t cut;       /* TCP split point in the records */
+    uint16_t data_dport;
+    uint16_t qt[2];     /* DNS question types */
+    uint8_t af[2], an[2]; /* DNS answer: first address, count */
+    uint16_t qhost;     /* DNS: host asked */
+    int16_t mark_day;   /* last UTC day (relative) marked for the user */
     uint32_t user;      /* index into users[] (or hosts[]/enb) */
-    uint32_t srv;
+    uint32_t srv;       /* anonymous server / resolver index */
+    uint32_t s4;        /* server address of the current flow */
+    uint8_t s6[16];
     uint16_t sport, dport;
     uint32_t step, n, sub;
     uint32_t seq_c, seq_s;
     uint32_t fl_up, fl_dn;
     uint16_t gre_key_on;
-    uint16_t qtype;
+    uint64_t pl_seed;   /* ClientHello / QUIC connection ids / HTTP path */
     uint64_t first_ts, last_ts;
+    uint64_t ans_ts;    /* last DNS answer of the lookup */
     int64_t last_bucket;
 };
 
@@ -116,12 +175,19 @@ struct gen {
     uint32_t n_users;       /* mobile then metro */
     uint32_t n_mobile;
     struct gen_user *users;
-    uint32_t *cap_idx[2][2]; /* [mobile/metro][v4/v6] users able to do it */
-    uint32_t cap_n[2][2];
+    /* [mobile/metro][class] users able to carry a conversation:
+     * class 0 IPv4, 1 qualifying IPv6, 2 any IPv6 (DNS, ICMPv6). */
+    uint32_t *cap_idx[2][3];
+    uint32_t cap_n[2][3];
+    double user_mix[2][3];  /* [mobile/metro][v4-only, v6-only, dual] */
+    int64_t day0;           /* UTC day number of start_ns */
+    uint32_t n_days;        /* UTC days touched by [start, start+duration) */
     struct gen_user hosts[GEN_NHOST];
 
-    uint32_t srv_v4[GEN_NSRV];
+    uint32_t srv_v4[GEN_NSRV];          /* anonymous servers */
     uint8_t srv_v6[GEN_NSRV][16];
+    /* Cumulative host weights: [0] IPv4 flows, [1] IPv6 flows, [2] any. */
+    uint64_t host_cum[3][GEN_MAX_HOSTS];
     uint16_t enb_frag_id[GEN_NENB][2];
     uint32_t enb_frag6_id[GEN_NENB][2];
     uint32_t enb_sig_ports[GEN_NENB];
@@ -130,6 +196,10 @@ struct gen {
     uint16_t ipid;
 
     struct gen_conv pool[V6M_SYNTH_SEGMENTS][GEN_POOL_MAX];
+    /* Sessions: a pool slot of mobile/metro keeps its subscriber for a
+     * few conversations (flows of one person come in bursts). */
+    uint32_t sess_user[2][GEN_POOL_MAX];
+    uint8_t sess_left[2][GEN_POOL_MAX];
     uint32_t pool_n[V6M_SYNTH_SEGMENTS];
     uint32_t cursor[V6M_SYNTH_SEGMENTS];
     double credit[V6M_SYNTH_SEGMENTS];
@@ -138,6 +208,8 @@ struct gen {
 
     uint8_t pattern[GEN_PATTERN];
     struct pb pkt, f1, f2;
+    uint8_t hs[4096];       /* ClientHello scratch */
+    uint8_t rec[4608];      /* TLS records / HTTP request / QUIC datagram */
 
     /* Frame clock. */
     uint64_t frame_idx;
@@ -150,6 +222,16 @@ struct gen {
     uint64_t encap[GC__COUNT];
     uint64_t port_wraps;
     uint64_t max_gap_ns, max_life_ns;
+    uint64_t last_ts;       /* timestamp of the last frame written */
+    struct v6m_synth_name_truth names[GEN_MAX_HOSTS]; /* by host index */
+    struct v6m_synth_counts unattr[V6M_FAMILY_COUNT];
+    uint64_t max_dns_age_ns;   /* answer -> first packet of its data flow */
+    uint64_t name_partial;     /* split naming payloads cut by the end */
+    /* Result tables (users.c, synth.c). */
+    struct v6m_synth_users_window *windows;
+    size_t n_windows;
+    struct v6m_synth_name_truth *names_out;
+    size_t n_names_out;
 };
 
 /* gen.c */
@@ -157,5 +239,16 @@ v6m_err gen_setup(struct gen *g);
 void gen_release(struct gen *g);
 /* Write all frames (capture already open). */
 void gen_run_frames(struct gen *g);
+/* After the run: per-name truth sorted by name, sums checked against the
+ * totals (error when they differ: a generator bug). */
+v6m_err gen_finish_names(struct gen *g);
+
+/* users.c */
+/* Online-day masks of the subscribers (captures over several days). */
+void gen_users_activity(struct gen *g);
+/* After the run: the subscriber windows (g->windows). */
+v6m_err gen_users_windows(struct gen *g);
+/* "YYYY-MM-DD" of a UTC day number (days since 1970-01-01). */
+void gen_day_string(int64_t day, char buf[32]);
 
 #endif

@@ -17,6 +17,7 @@
 #include <v6mon/version.h>
 
 #include "synth/gen.h"
+#include "synth/hosts.h"
 #include "util/strutil.h"
 
 struct v6m_synth {
@@ -51,6 +52,9 @@ void v6m_synth_config_default(struct v6m_synth_config *cfg)
     cfg->start_ns = 1717200000ULL * 1000000000ULL; /* 2024-06-01T00:00:00Z */
     cfg->duration_ns = 900ULL * 1000000000ULL;
     cfg->users = 1000;
+    cfg->user_mix[0] = cfg->user_mix[1] = cfg->user_mix[2] = -1;
+    cfg->inactive_v6 = 0;
+    cfg->app_share = 0.8;
 }
 
 static v6m_err validate(struct gen *g)
@@ -79,6 +83,21 @@ static v6m_err validate(struct gen *g)
                           "duration must be between 1 ms and 31 days");
     if (c->start_ns > 4000000000ULL * 1000000000ULL)
         return errbuf_set(e, V6M_ERR_INVALID_ARG, "start time out of range");
+    bool any_mix = false;
+    double mix_sum = 0;
+    for (int k = 0; k < 3; k++) {
+        if (c->user_mix[k] >= 0)
+            any_mix = true;
+        if (c->user_mix[k] > 1e6)
+            return errbuf_set(e, V6M_ERR_INVALID_ARG, "user mix fractions must be 0..1");
+        mix_sum += c->user_mix[k] > 0 ? c->user_mix[k] : 0;
+    }
+    if (any_mix && !(mix_sum > 0))
+        return errbuf_set(e, V6M_ERR_INVALID_ARG, "user mix fractions sum to 0");
+    if (!(c->inactive_v6 >= 0 && c->inactive_v6 <= 1))
+        return errbuf_set(e, V6M_ERR_INVALID_ARG, "inactive-v6 share must be in 0..1");
+    if (!(c->app_share >= 0 && c->app_share <= 1))
+        return errbuf_set(e, V6M_ERR_INVALID_ARG, "app share must be in 0..1");
     if (c->snaplen && c->snaplen < 256)
         return errbuf_set(e, V6M_ERR_INVALID_ARG,
                           "snaplen must be 0 (whole frames) or >= 256");
@@ -188,6 +207,69 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static const char *const METHOD_NAMES[V6M_SYNTH_METHODS] = {"sni", "host", "quic", "dns"};
+static const char *const WINDOW_NAMES[4] = {"all", "day", "month", "30d"};
+
+static void write_names(FILE *f, const struct gen *g)
+{
+    const struct v6m_synth_truth *t = &g->truth;
+    fprintf(f, "  \"names_exact\": %s,\n  \"dns_ttl_s\": %u,\n"
+               "  \"max_dns_age_s\": %.3f,\n",
+            t->names_exact ? "true" : "false", HOSTS_TTL, t->max_dns_age_s);
+    fputs("  \"unattributed\": {\"ipv4\": ", f);
+    json_counts(f, &t->unattributed[V6M_FAMILY_IPV4], true);
+    fputs(", \"ipv6\": ", f);
+    json_counts(f, &t->unattributed[V6M_FAMILY_IPV6], true);
+    fputs("},\n  \"names\": [", f);
+    for (size_t i = 0; i < t->n_names; i++) {
+        const struct v6m_synth_name_truth *n = &t->names[i];
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        json_str(f, n->name);
+        fputs(", \"method\": {", f);
+        for (int m = 0; m < V6M_SYNTH_METHODS; m++)
+            fprintf(f, "%s\"%s\": %llu", m ? ", " : "", METHOD_NAMES[m],
+                    (unsigned long long)n->method[m]);
+        fputs("}, \"ipv4\": ", f);
+        json_counts(f, &n->fam[V6M_FAMILY_IPV4], true);
+        fputs(", \"ipv6\": ", f);
+        json_counts(f, &n->fam[V6M_FAMILY_IPV6], true);
+        fputc('}', f);
+    }
+    fputs(t->n_names ? "\n  ],\n" : "],\n", f);
+}
+
+static void json_users(FILE *f, const char *key, const struct v6m_synth_user_counts *c,
+                       bool last)
+{
+    fprintf(f, "\"%s\": {\"seen\": %llu, \"active\": %llu, \"ipv6_active\": %llu, "
+               "\"holding_ipv6\": %llu, \"dual\": %llu, \"ipv4_only\": %llu, "
+               "\"ipv6_only\": %llu}%s",
+            key, (unsigned long long)c->seen, (unsigned long long)c->active,
+            (unsigned long long)c->ipv6_active, (unsigned long long)c->holding_ipv6,
+            (unsigned long long)c->dual, (unsigned long long)c->ipv4_only,
+            (unsigned long long)c->ipv6_only, last ? "" : ", ");
+}
+
+static void write_users(FILE *f, const struct gen *g)
+{
+    const struct v6m_synth_truth *t = &g->truth;
+    fputs("  \"users\": {\"mode\": \"auto\", \"windows\": [", f);
+    for (size_t i = 0; i < t->n_windows; i++) {
+        const struct v6m_synth_users_window *w = &t->windows[i];
+        char a[32], b[32];
+        gen_day_string(w->start_day, a);
+        gen_day_string(w->end_day, b);
+        fprintf(f, "%s\n    {\"window\": \"%s\", \"start\": \"%s\", \"end\": \"%s\", "
+                   "\"segments\": {",
+                i ? "," : "", WINDOW_NAMES[w->kind & 3], a, b);
+        json_users(f, "all", &w->all, false);
+        json_users(f, "mobile", &w->mobile, false);
+        json_users(f, "metro", &w->metro, true);
+        fputs("}}", f);
+    }
+    fputs(t->n_windows ? "\n  ]},\n" : "]},\n", f);
+}
+
 static v6m_err write_truth(struct gen *g, const char *path, const char *capture)
 {
     FILE *f = fopen(path, "w");
@@ -212,10 +294,16 @@ static v6m_err write_truth(struct gen *g, const char *path, const char *capture)
     fprintf(f, "  \"config\": {\"packets\": %llu, \"ipv6_share\": %.6f, "
                "\"mobile_share\": %.6f, \"metro_share\": %.6f, "
                "\"mix\": {\"mobile\": %.6f, \"metro\": %.6f, \"other\": %.6f}, "
-               "\"users\": %u, \"start\": \"%s\", \"duration_s\": %.3f},\n",
+               "\"users\": %u, \"start\": \"%s\", \"duration_s\": %.3f, "
+               "\"user_mix\": {\"mobile\": {\"v4\": %.6f, \"v6\": %.6f, \"dual\": %.6f}, "
+               "\"metro\": {\"v4\": %.6f, \"v6\": %.6f, \"dual\": %.6f}}, "
+               "\"inactive_v6\": %.6f, \"app_share\": %.6f},\n",
             (unsigned long long)c->packets, c->ipv6_share,
             g->share_target[0], g->share_target[1], g->mix[0], g->mix[1],
-            g->mix[2], c->users, tstart, (double)c->duration_ns / 1e9);
+            g->mix[2], c->users, tstart, (double)c->duration_ns / 1e9,
+            g->user_mix[0][0], g->user_mix[0][1], g->user_mix[0][2],
+            g->user_mix[1][0], g->user_mix[1][1], g->user_mix[1][2],
+            c->inactive_v6, c->app_share);
     fprintf(f, "  \"packets\": %llu,\n  \"wire_bytes\": %llu,\n"
                "  \"captured_bytes\": %llu,\n",
             (unsigned long long)t->packets, (unsigned long long)t->wire_bytes,
@@ -249,6 +337,8 @@ static v6m_err write_truth(struct gen *g, const char *path, const char *capture)
         fprintf(f, "%s\"%s\": %llu", i ? ", " : "", ENCAP_NAMES[i],
                 (unsigned long long)g->encap[i]);
     fputs("},\n", f);
+    write_names(f, g);
+    write_users(f, g);
     fprintf(f, "  \"bucket_s\": %llu,\n  \"buckets\": [",
             (unsigned long long)(GEN_BUCKET_NS / 1000000000ULL));
     bool first = true;
@@ -297,6 +387,12 @@ v6m_err v6m_synth_run(v6m_synth *s, const char *path, const char *truth_path)
     }
     gen_run_frames(g);
     err = capw_close(&g->w);
+    if (err)
+        return err;
+    err = gen_finish_names(g);
+    if (err)
+        return err;
+    err = gen_users_windows(g);
     if (err)
         return err;
     if (truth_path)

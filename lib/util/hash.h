@@ -8,17 +8,33 @@
  * collision-resistant against an adversary: tables keyed by attacker data
  * also mix in a per-table random seed.
  *
- * struct digest128: a streaming 128-bit digest of a byte stream plus its
- * length, used to recognise identical inputs across runs. It consumes
- * 32-byte stripes in four independent lanes (acc = rotl(acc + w * P2, 31)
- * * P1, the round of the xxHash64 family), so the multiplies of the lanes
- * overlap in the pipeline: several GB/s, which matters because every byte
- * of every capture passes through it. Also non-cryptographic: it
- * identifies, it does not authenticate.
+ * struct digest128: a streaming 128-bit content digest of a byte stream
+ * and its length, used to recognise identical inputs across runs (the run
+ * key in the store). Definition (digest version 2, since 0.1.0):
+ *   - lane j (0..3) is the CRC-32C (Castagnoli, RFC 3720: reflected
+ *     polynomial 0x82F63B78, initial value and final xor 0xFFFFFFFF) of
+ *     the bytes at offsets p with floor(p / 8) mod 4 == j, in order: the
+ *     input's 8-byte words dealt to the lanes in turn;
+ *   - with L the length in bytes, x = c1 << 32 | c0, y = c3 << 32 | c2:
+ *     a = fmix64(x ^ L*K1); b = fmix64(y ^ (L*K2 + K3));
+ *     b ^= fmix64(a + K3); a ^= fmix64(b + K1)  (constants in hash.c);
+ *   - the digest is a then b, each big-endian.
+ * Every step after the lanes is invertible for a given length, and a CRC
+ * catches every error burst of up to 32 bits, so changing any one byte (or
+ * any run of up to 4 bytes of one lane) always changes the digest; other
+ * changes go unnoticed with probability ~2^-128. It identifies, it does not
+ * authenticate (anyone can make two files with the same digest).
+ * Why CRC-32C: x86-64 CPUs since 2008 have an instruction for it (SSE4.2,
+ * picked at run time); four independent lanes run at ~8 bytes a cycle,
+ * and every byte of every capture passes through here. Without SSE4.2 a
+ * table gives the same bits, slower. (Version 1, before, used xxHash64-
+ * style multiply lanes: a run stored by an older v6mon is not recognised
+ * as the same input by this one.)
  */
 #ifndef V6M_UTIL_HASH_H
 #define V6M_UTIL_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -55,17 +71,26 @@ static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 }
 
 struct digest128 {
-    uint64_t v[4];       /* four independent lanes, 8 bytes each per stripe */
+    uint32_t v[4];       /* CRC-32C lanes (not yet inverted) */
     uint64_t length;
     uint8_t tail[32];    /* bytes of an incomplete 32-byte stripe */
     size_t ntail;
+    bool portable;       /* never use the CPU's crc32 instruction (tests) */
 };
 
 void digest128_init(struct digest128 *d);
+/* The same digest computed without any CPU-specific instruction; for
+ * tests that check both paths give the same bits. */
+void digest128_init_portable(struct digest128 *d);
 void digest128_update(struct digest128 *d, const void *data, size_t len);
 /* 16 bytes out; d may not be updated afterwards. */
 void digest128_final(struct digest128 *d, uint8_t out[16]);
 /* 32 lowercase hex chars + NUL. */
 void digest128_hex(const uint8_t in[16], char out[33]);
+
+/* CRC-32C of len bytes continuing from crc (0 to start), as RFC 3720
+ * defines it: hash_crc32c(0, "123456789", 9) == 0xe3069283. Portable
+ * table code; the digest's lanes are this function over their bytes. */
+uint32_t hash_crc32c(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -1,0 +1,294 @@
+/*
+ * classify/subscriber.c - subscriber keys of flows (see subscriber.h).
+ *
+ * Key layout before hashing (all modes): one kind byte, then the identity:
+ *   gtp      'G' | TEID (4, big-endian) | endpoint family | endpoint (16)
+ *   gtp-dl   'g' | the same with the downlink TEID and eNB endpoint
+ *   pppoe    'P' | session id (2) | client MAC (6)
+ *   mac      'M' | MAC (6)
+ *   address  '4' | IPv4 (4)   or   '6' | IPv6 /64 prefix (8)
+ *   binding  'B' | subscriber index (8)
+ * hashed with key_hash() below: fixed constants, so equal identities give
+ * equal keys in every run (sketches merge across runs and collectors). A
+ * key of 0 is remapped to 1 (0 means "none").
+ *
+ * UE map: open addressing, linear probing, keyed by the UE address ('4' +
+ * /32 or '6' + /64 prefix, hashed), value = bearer key. It is bounded: once
+ * full, new UE addresses are not remembered (ue_map_full) and their
+ * downlink-first flows fall back to the downlink key. Entries are never
+ * deleted: a bearer's addresses stay valid for the run (a reassigned
+ * address moves to the new bearer when its next uplink flow overwrites it).
+ */
+#include "classify/subscriber.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UE_MAP_DEFAULT ((size_t)1 << 22)
+
+struct ue_slot {
+    uint64_t addr_key;  /* hash of the UE address; 0 = empty */
+    uint64_t bearer;
+};
+
+struct subscribers {
+    unsigned mode;
+    const v6m_bindings *bind;
+    struct ue_slot *ue;
+    size_t ue_mask;      /* capacity - 1 (power of two) */
+    size_t ue_max;       /* entries allowed (capacity / 2) */
+    size_t ue_n;
+    struct subscriber_stats st;
+};
+
+/* Stable 64-bit hash of a short byte string (<= 32 bytes here). */
+static uint64_t mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static uint64_t key_hash(const uint8_t *p, size_t len)
+{
+    uint64_t h = 0x6a09e667f3bcc908ULL ^ (uint64_t)len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+        p += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        h = mix64(h ^ w ^ 0xbb67ae8584caa73bULL);
+    }
+    h = mix64(h);
+    return h ? h : 1;
+}
+
+struct subscribers *subscribers_new(unsigned mode, const v6m_bindings *bindings,
+                                    size_t ue_map_max)
+{
+    if (mode >= V6M_SUB__COUNT || (mode == V6M_SUB_BINDING && !bindings))
+        return NULL;
+    struct subscribers *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->mode = mode;
+    s->bind = bindings;
+    if (mode == V6M_SUB_AUTO || mode == V6M_SUB_GTP) {
+        size_t max = ue_map_max ? ue_map_max : UE_MAP_DEFAULT;
+        size_t cap = 1024;
+        while (cap / 2 < max && cap < ((size_t)1 << 30))
+            cap <<= 1;
+        s->ue = calloc(cap, sizeof(*s->ue)); /* pages touched only when used */
+        if (!s->ue) {
+            free(s);
+            return NULL;
+        }
+        s->ue_mask = cap - 1;
+        s->ue_max = cap / 2 < max ? cap / 2 : max;
+    }
+    return s;
+}
+
+void subscribers_free(struct subscribers *s)
+{
+    if (!s)
+        return;
+    free(s->ue);
+    free(s);
+}
+
+bool subscribers_families_apart(const struct subscribers *s)
+{
+    return s->mode == V6M_SUB_ADDRESS;
+}
+
+void subscribers_get_stats(const struct subscribers *s, struct subscriber_stats *st)
+{
+    *st = s->st;
+    st->ue_map_entries = s->ue_n;
+}
+
+/* Hash of a UE (or any) inner address: IPv4 /32 or IPv6 /64. */
+static uint64_t addr_key(uint8_t family, const uint8_t a[16])
+{
+    uint8_t b[9];
+    size_t n;
+    if (family == V6M_FAMILY_IPV4) {
+        b[0] = '4';
+        memcpy(b + 1, a, 4);
+        n = 5;
+    } else {
+        b[0] = '6';
+        memcpy(b + 1, a, 8);
+        n = 9;
+    }
+    return key_hash(b, n);
+}
+
+static void ue_put(struct subscribers *s, uint64_t ak, uint64_t bearer)
+{
+    size_t pos = (size_t)ak & s->ue_mask;
+    while (s->ue[pos].addr_key) {
+        if (s->ue[pos].addr_key == ak) {
+            s->ue[pos].bearer = bearer;
+            return;
+        }
+        pos = (pos + 1) & s->ue_mask;
+    }
+    if (s->ue_n >= s->ue_max) {
+        s->st.ue_map_full++;
+        return;
+    }
+    s->ue[pos].addr_key = ak;
+    s->ue[pos].bearer = bearer;
+    s->ue_n++;
+}
+
+static uint64_t ue_get(const struct subscribers *s, uint64_t ak)
+{
+    size_t pos = (size_t)ak & s->ue_mask;
+    while (s->ue[pos].addr_key) {
+        if (s->ue[pos].addr_key == ak)
+            return s->ue[pos].bearer;
+        pos = (pos + 1) & s->ue_mask;
+    }
+    return 0;
+}
+
+static uint64_t gtp_key(const struct v6m_packet *pkt, char kind)
+{
+    uint8_t b[22];
+    b[0] = (uint8_t)kind;
+    b[1] = (uint8_t)(pkt->gtp_teid >> 24);
+    b[2] = (uint8_t)(pkt->gtp_teid >> 16);
+    b[3] = (uint8_t)(pkt->gtp_teid >> 8);
+    b[4] = (uint8_t)pkt->gtp_teid;
+    b[5] = pkt->gtp_ep_family;
+    memcpy(b + 6, pkt->gtp_ep_dst, 16);
+    return key_hash(b, sizeof(b));
+}
+
+/* side: 0 = the packet's source is the subscriber, 1 = its destination. */
+static uint64_t key_gtp(struct subscribers *s, const struct v6m_packet *pkt, int side)
+{
+    const uint8_t *ue = side == 0 ? pkt->inner.src : pkt->inner.dst;
+    uint64_t ak = addr_key(pkt->inner.family, ue);
+    if (side == 0) {
+        /* Uplink: the TEID is the bearer's, received by the S-GW/UPF. */
+        uint64_t k = gtp_key(pkt, 'G');
+        ue_put(s, ak, k);
+        return k;
+    }
+    uint64_t k = ue_get(s, ak);
+    if (k)
+        return k;
+    s->st.gtp_downlink_unmatched++;
+    return gtp_key(pkt, 'g');
+}
+
+static uint64_t key_pppoe(const struct v6m_packet *pkt, int side)
+{
+    if (!pkt->has_eth)
+        return 0;
+    uint8_t b[9];
+    b[0] = 'P';
+    b[1] = (uint8_t)(pkt->pppoe_session >> 8);
+    b[2] = (uint8_t)pkt->pppoe_session;
+    memcpy(b + 3, side == 0 ? pkt->eth_src : pkt->eth_dst, 6);
+    return key_hash(b, sizeof(b));
+}
+
+static uint64_t key_mac(const struct v6m_packet *pkt, int side)
+{
+    if (!pkt->has_eth)
+        return 0;
+    uint8_t b[7];
+    b[0] = 'M';
+    memcpy(b + 1, side == 0 ? pkt->eth_src : pkt->eth_dst, 6);
+    return key_hash(b, sizeof(b));
+}
+
+static uint64_t key_address(const struct v6m_packet *pkt, int side)
+{
+    return addr_key(pkt->inner.family, side == 0 ? pkt->inner.src : pkt->inner.dst);
+}
+
+static uint64_t key_binding(const struct subscribers *s, const struct v6m_packet *pkt)
+{
+    long idx = v6m_bindings_lookup(s->bind, pkt->inner.family, pkt->inner.src);
+    if (idx < 0)
+        idx = v6m_bindings_lookup(s->bind, pkt->inner.family, pkt->inner.dst);
+    if (idx < 0)
+        return 0;
+    uint8_t b[9];
+    b[0] = 'B';
+    uint64_t v = (uint64_t)idx;
+    memcpy(b + 1, &v, 8);
+    return key_hash(b, sizeof(b));
+}
+
+uint64_t subscriber_of_flow(struct subscribers *s, const struct v6m_packet *pkt,
+                            uint8_t direction)
+{
+    if (pkt->family != V6M_FAMILY_IPV4 && pkt->family != V6M_FAMILY_IPV6)
+        return 0;
+    /* The packet that creates a flow is sent by the subscriber unless the
+     * segments table says it goes down to one. */
+    int side = direction == V6M_DIR_DOWN ? 1 : 0;
+    bool gtp = (pkt->encap & V6M_ENC_GTPU) && pkt->gtp_user;
+    bool pppoe = (pkt->encap & V6M_ENC_PPPOE) != 0;
+    switch (s->mode) {
+    case V6M_SUB_AUTO:
+        if (gtp)
+            return key_gtp(s, pkt, side);
+        if (pppoe)
+            return key_pppoe(pkt, side);
+        if (direction != V6M_DIR_UNKNOWN)
+            return key_address(pkt, side);
+        return 0;
+    case V6M_SUB_GTP:
+        return gtp ? key_gtp(s, pkt, side) : 0;
+    case V6M_SUB_PPPOE:
+        return pppoe ? key_pppoe(pkt, side) : 0;
+    case V6M_SUB_MAC:
+        return key_mac(pkt, side);
+    case V6M_SUB_ADDRESS:
+        return key_address(pkt, side);
+    case V6M_SUB_BINDING:
+        return key_binding(s, pkt);
+    default:
+        return 0;
+    }
+}
+
+static const char *const MODE_NAMES[V6M_SUB__COUNT] = {
+    "auto", "gtp", "pppoe", "mac", "address", "binding",
+};
+
+const char *v6m_subscriber_mode_name(unsigned mode)
+{
+    return mode < V6M_SUB__COUNT ? MODE_NAMES[mode] : "unknown";
+}
+
+int v6m_subscriber_mode_parse(const char *name)
+{
+    for (int i = 0; i < V6M_SUB__COUNT; i++)
+        if (strcmp(name, MODE_NAMES[i]) == 0)
+            return i;
+    return -1;
+}
+
+static const char *const WINDOW_NAMES[V6M_WINDOW__COUNT] = {"all", "day", "month", "30d"};
+
+const char *v6m_window_kind_name(unsigned kind)
+{
+    return kind < V6M_WINDOW__COUNT ? WINDOW_NAMES[kind] : "unknown";
+}
