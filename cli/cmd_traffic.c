@@ -378,6 +378,10 @@ int cmd_traffic(int argc, char **argv)
     bool interrupted = false, failed = false;
     uint64_t frames = 0;
     struct v6m_frame frame;
+    /* Interface names never change once numbered: look one up only when
+     * the interface changes (most captures have one). */
+    const char *ifname = NULL;
+    uint32_t ifname_index = UINT32_MAX;
     struct v6m_source_stats sst;
     for (;;) {
         if (cli_signalled && !interrupted) {
@@ -388,7 +392,11 @@ int cmd_traffic(int argc, char **argv)
         }
         v6m_err e = v6m_source_next(src, &frame);
         if (e == V6M_OK) {
-            v6m_traffic_add_frame(t, &frame, v6m_source_ifname(src, frame.ifindex));
+            if (frame.ifindex != ifname_index) {
+                ifname = v6m_source_ifname(src, frame.ifindex);
+                ifname_index = frame.ifindex;
+            }
+            v6m_traffic_add_frame(t, &frame, ifname);
             if ((++frames & 0xffff) == 0 && prog.enabled) {
                 v6m_source_get_stats(src, &sst);
                 cli_progress_update(&prog, sst.bytes_read, sst.bytes_total, frames, "frames");

@@ -105,7 +105,8 @@ enum v6m_synth_window_kind {
 
 struct v6m_synth_users_window {
     uint8_t kind;               /* enum v6m_synth_window_kind */
-    int64_t start_day, end_day; /* UTC days since 1970-01-01, inclusive */
+    int64_t start_day, end_day; /* UTC days since 1970-01-01, inclusive;
+                                   INT64_MIN: no subscriber traffic */
     struct v6m_synth_user_counts all, mobile, metro;
 };
 
@@ -139,7 +140,8 @@ struct v6m_synth_truth {
     double max_flow_gap_s;
     double max_flow_life_s;
     /* Subscribers: windows in the order all, days, months, 30d (each
-     * ascending). Owned by the handle. */
+     * ascending), over the UTC days on which a subscriber had a packet.
+     * Owned by the handle. */
     size_t n_windows;
     const struct v6m_synth_users_window *windows;
     /* Names with traffic, sorted by name (strcmp); owned by the handle.

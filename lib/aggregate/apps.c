@@ -395,12 +395,22 @@ void apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
     }
 }
 
+/* nDPI's answer for a flow without a name. A host name nDPI extracted (from
+ * a protocol our parsers do not read) is the better key: it goes through the
+ * catalog like any name. Otherwise nDPI's protocol/app maps through the
+ * catalog's ndpi column, but only when nDPI recognised the payload: its
+ * address lists are IPv4-only in 4.2 and its port guesses name protocols,
+ * not apps, so trusting them would inflate the IPv4 side of I7. */
 static void dpi_take_result(struct appsattr *a, struct flow_side *fs)
 {
     struct dpi_result r;
-    if (!dpi_result(a->dpi, fs->dpi_state, &r))
+    if (!dpi_result(a->dpi, fs->dpi_state, &r) || fs->name_id)
         return;
-    if (fs->name_id)
+    if (r.host[0]) {
+        set_name(a, fs, r.host, V6M_NAME_NDPI);
+        return;
+    }
+    if (r.confidence != DPI_CONF_DPI)
         return;
     int app = r.app[0] ? v6m_apps_match_ndpi(a->cfg.catalog, r.app) : -1;
     if (app < 0 && r.proto[0])
@@ -408,8 +418,6 @@ static void dpi_take_result(struct appsattr *a, struct flow_side *fs)
     if (app >= 0) {
         fs->app = app;
         fs->method = V6M_NAME_NDPI;
-    } else if (r.host[0]) {
-        set_name(a, fs, r.host, V6M_NAME_NDPI);
     }
 }
 

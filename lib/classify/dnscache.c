@@ -13,7 +13,7 @@
  *     only as the cache fills);
  *   - a sweep hand over the used index range that removes expired entries
  *     (2 slots a put), so expired entries do not linger until evicted.
- * Keys are fixed-size byte strings stored beside the pool (stride klen):
+ * Keys are fixed-size byte strings stored in the entry:
  *   client table: [family][addr_family][client 16][addr 16] = 34 bytes,
  *   address table: [addr_family][addr 16] = 17 bytes;
  * IPv4 addresses use their first 4 bytes, the rest of the key is zero.
@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "util/hash.h"
@@ -37,16 +38,23 @@
 #define SWEEP_PER_PUT 2
 #define NS_PER_S 1000000000ULL
 
+/* One cache line per entry: the key compared on a probe sits beside the
+ * links and the expiry, so a probe touches one line (the pool is 64-byte
+ * aligned). The address table uses the first 17 key bytes. */
+#define KEY_MAX 34
 struct dentry {
-    uint64_t expire_ns;  /* 0 = free */
+    uint8_t key[KEY_MAX];
     uint32_t name_id;
     uint32_t prev, next; /* age list (or free list in next), index + 1 */
     uint32_t hnext;      /* hash chain, index + 1 */
+    uint32_t h32;        /* hash of the key: bucket = h32 & bmask */
+    uint64_t expire_ns;  /* 0 = free */
 };
 
+_Static_assert(sizeof(struct dentry) == 64, "dentry: one cache line");
+
 struct dtab {
-    struct dentry *e;
-    uint8_t *keys;
+    struct dentry *e;    /* cap entries, zeroed; [0, hw) handed out */
     size_t klen;
     uint32_t *buckets;
     size_t bmask;
@@ -85,6 +93,28 @@ struct dnscache {
 
 /* ---- entry tables ------------------------------------------------------- */
 
+/* Zeroed memory from an anonymous mapping: page-aligned (so entries sit on
+ * cache lines), committed only when touched, with transparent huge pages
+ * asked for when large (random access to a table of a million entries
+ * otherwise pays a TLB miss per probe). */
+static void *big_zalloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= ((size_t)4 << 20))
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
+}
+
 static bool dtab_init(struct dtab *t, size_t cap, size_t klen, uint64_t seed)
 {
     memset(t, 0, sizeof(*t));
@@ -95,37 +125,31 @@ static bool dtab_init(struct dtab *t, size_t cap, size_t klen, uint64_t seed)
     while (nb < cap)
         nb *= 2;
     t->bmask = nb - 1;
-    t->e = calloc(cap, sizeof(*t->e));
-    t->keys = calloc(cap, klen);
-    t->buckets = calloc(nb, sizeof(*t->buckets));
-    return t->e && t->keys && t->buckets;
+    t->e = big_zalloc(cap * sizeof(*t->e));
+    t->buckets = big_zalloc(nb * sizeof(*t->buckets));
+    return t->e && t->buckets;
 }
 
 static void dtab_release(struct dtab *t)
 {
-    free(t->e);
-    free(t->keys);
-    free(t->buckets);
+    big_free(t->e, t->cap * sizeof(*t->e));
+    big_free(t->buckets, (t->bmask + 1) * sizeof(*t->buckets));
 }
 
-static inline const uint8_t *dkey(const struct dtab *t, uint32_t i)
+static inline uint32_t dhash(const struct dtab *t, const uint8_t *key)
 {
-    return t->keys + (size_t)i * t->klen;
+    return (uint32_t)hash_bytes(key, t->klen, t->seed);
 }
 
-static inline size_t dbucket(const struct dtab *t, const uint8_t *key)
+/* Index + 1 of the entry with key (hash h), 0 if none. */
+static uint32_t dtab_find(const struct dtab *t, const uint8_t *key, uint32_t h)
 {
-    return (size_t)hash_bytes(key, t->klen, t->seed) & t->bmask;
-}
-
-/* Index + 1 of the entry with key, 0 if none. */
-static uint32_t dtab_find(const struct dtab *t, const uint8_t *key)
-{
-    uint32_t x = t->buckets[dbucket(t, key)];
+    uint32_t x = t->buckets[h & t->bmask];
     while (x) {
-        if (memcmp(dkey(t, x - 1), key, t->klen) == 0)
+        const struct dentry *en = &t->e[x - 1];
+        if (en->h32 == h && memcmp(en->key, key, t->klen) == 0)
             return x;
-        x = t->e[x - 1].hnext;
+        x = en->hnext;
     }
     return 0;
 }
@@ -158,7 +182,7 @@ static void age_push(struct dtab *t, uint32_t x)
 
 static void dtab_remove(struct dtab *t, uint32_t x)
 {
-    uint32_t *pp = &t->buckets[dbucket(t, dkey(t, x - 1))];
+    uint32_t *pp = &t->buckets[t->e[x - 1].h32 & t->bmask];
     while (*pp && *pp != x)
         pp = &t->e[*pp - 1].hnext;
     if (*pp)
@@ -173,8 +197,8 @@ static void dtab_remove(struct dtab *t, uint32_t x)
     t->count--;
 }
 
-/* A fresh entry for key (evicting the oldest when full), linked in. */
-static uint32_t dtab_alloc(struct dtab *t, const uint8_t *key)
+/* A fresh entry for key (hash h; evicting the oldest when full), linked in. */
+static uint32_t dtab_alloc(struct dtab *t, const uint8_t *key, uint32_t h)
 {
     uint32_t x;
     if (t->free_head) {
@@ -188,9 +212,11 @@ static uint32_t dtab_alloc(struct dtab *t, const uint8_t *key)
         x = t->free_head;
         t->free_head = t->e[x - 1].next;
     }
-    memcpy(t->keys + (size_t)(x - 1) * t->klen, key, t->klen);
     struct dentry *en = &t->e[x - 1];
-    size_t b = dbucket(t, key);
+    memset(en, 0, sizeof(*en));
+    memcpy(en->key, key, t->klen);
+    en->h32 = h;
+    size_t b = h & t->bmask;
     en->hnext = t->buckets[b];
     t->buckets[b] = x;
     age_push(t, x);
@@ -431,15 +457,16 @@ void dnscache_put(struct dnscache *c, uint8_t family, const uint8_t client[16],
     dtab_sweep(&c->client, now_ns, SWEEP_PER_PUT);
     dtab_sweep(&c->addr, now_ns, SWEEP_PER_PUT);
 
-    uint32_t x = dtab_find(&c->client, ck);
+    uint32_t hc = dhash(&c->client, ck), ha = dhash(&c->addr, ak);
+    uint32_t x = dtab_find(&c->client, ck, hc);
     if (x)
         age_unlink(&c->client, x), age_push(&c->client, x);
     else
-        x = dtab_alloc(&c->client, ck);
+        x = dtab_alloc(&c->client, ck, hc);
     c->client.e[x - 1].name_id = name_id;
     c->client.e[x - 1].expire_ns = expire;
 
-    x = dtab_find(&c->addr, ak);
+    x = dtab_find(&c->addr, ak, ha);
     if (x) {
         struct dentry *en = &c->addr.e[x - 1];
         if (en->name_id == name_id && en->expire_ns > expire)
@@ -447,7 +474,7 @@ void dnscache_put(struct dnscache *c, uint8_t family, const uint8_t client[16],
         age_unlink(&c->addr, x);
         age_push(&c->addr, x);
     } else {
-        x = dtab_alloc(&c->addr, ak);
+        x = dtab_alloc(&c->addr, ak, ha);
     }
     c->addr.e[x - 1].name_id = name_id;
     c->addr.e[x - 1].expire_ns = expire;
@@ -456,7 +483,7 @@ void dnscache_put(struct dnscache *c, uint8_t family, const uint8_t client[16],
 /* Name id of a live entry for key, removing it when expired. */
 static uint32_t lookup(struct dtab *t, const uint8_t *key, uint64_t now_ns)
 {
-    uint32_t x = dtab_find(t, key);
+    uint32_t x = dtab_find(t, key, dhash(t, key));
     if (!x)
         return 0;
     struct dentry *en = &t->e[x - 1];

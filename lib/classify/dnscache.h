@@ -34,10 +34,10 @@
  * 0 and counts the refusal. Names are never removed (their ids must stay
  * valid): a cache that lives for weeks should be recreated periodically.
  *
- * Memory: about 62 bytes per client-table entry and 45 per address-table
- * entry, allocated up front (calloc: pages are only touched as used), plus
- * the names. Hash tables use a per-cache random seed (keys come from the
- * traffic) and chaining.
+ * Memory: 68 bytes per entry of each table (a 64-byte cache line and a
+ * 4-byte hash bucket), reserved up front for max_entries but touched only
+ * as entries are used, plus the names. Hash tables use a per-cache random
+ * seed (keys come from the traffic) and chaining.
  *
  * Addresses are 16 bytes: IPv4 in the first 4 (the rest is ignored);
  * families are 1 (IPv4) and 2 (IPv6) as V6M_FAMILY_*; other families are

@@ -10,8 +10,9 @@
  * how nDPI's dissectors read it (http.c: "packet_direction == 1 ... server
  * -> client"). nDPI's own rule (the lower port, or the lower address, is
  * the server) is wrong whenever the client has the lower port, e.g. UDP
- * between two high ports; the flow table knows the initiator. nDPI 4.2 takes no per-endpoint id structs (they
- * were removed before 4.0), so a state is just struct ndpi_flow_struct.
+ * between two high ports; the flow table knows the initiator. nDPI 4.2
+ * takes no per-endpoint id structs (they were removed before 4.0), so a
+ * state is just struct ndpi_flow_struct.
  *
  * When a flow is DONE (see dpi_feed()):
  *   - nDPI returned a master or app protocol other than Unknown: the first
@@ -78,10 +79,10 @@ struct dpi_slot {
     int32_t next_free;            /* free list link (DPI_NONE = end) */
     uint8_t in_use;
     uint8_t done;
-    uint8_t data_freed;           /* ndpi_free_flow_data() already ran */
-    uint8_t npay;                 /* packets with payload fed */
-    uint8_t nfed;                 /* packets fed or skipped */
-    uint8_t l4;                   /* L4 protocol pinned by the first packet */
+    uint8_t data_freed; /* ndpi_free_flow_data() already ran */
+    uint8_t npay;       /* packets with payload fed */
+    uint8_t nfed;       /* packets fed or skipped */
+    uint8_t l4;         /* L4 protocol pinned by the first packet */
 };
 
 struct dpi {
@@ -91,7 +92,7 @@ struct dpi {
     size_t max_states;
     unsigned max_packets;
     int32_t free_head;
-    int32_t bump;             /* slots ever handed out */
+    int32_t bump; /* slots ever handed out */
     struct dpi_stats st;
     uint8_t pkt[65535 + DPI_PAD]; /* the packet nDPI reads, then zeros */
 };
@@ -196,6 +197,8 @@ void dpi_free(struct dpi *d)
 int32_t dpi_state_alloc(struct dpi *d)
 {
     int32_t st;
+    if (!d)
+        return -1;
     if (d->free_head != DPI_NONE) {
         st = d->free_head;
         d->free_head = slot_at(d, st)->next_free;
@@ -395,8 +398,8 @@ enum dpi_verdict dpi_feed(struct dpi *d, int32_t st, const uint8_t *l3, size_t l
         memcpy(d->pkt, l3, l3_len);
         memset(d->pkt + l3_len, 0, DPI_PAD);
         s->flow.packet_direction = from_initiator ? 0 : 1;
-        s->proto = ndpi_detection_process_packet(d->mod, &s->flow, d->pkt,
-                                                 (unsigned short)l3_len, ts_ns / 1000000u);
+        s->proto = ndpi_detection_process_packet(d->mod, &s->flow, d->pkt, (unsigned short)l3_len,
+                                                 ts_ns / 1000000u);
         d->st.packets_fed++;
         if (usable && pay > 0)
             s->npay++;
@@ -430,16 +433,11 @@ static void copy_name(const struct dpi *d, uint16_t id, char *out, size_t size)
 static uint8_t map_confidence(ndpi_confidence_t c)
 {
     switch (c) {
-    case NDPI_CONFIDENCE_MATCH_BY_PORT:
-        return DPI_CONF_PORT;
-    case NDPI_CONFIDENCE_MATCH_BY_IP:
-        return DPI_CONF_IP;
-    case NDPI_CONFIDENCE_DPI_CACHE:
-        return DPI_CONF_CACHE;
-    case NDPI_CONFIDENCE_DPI:
-        return DPI_CONF_DPI;
-    default:
-        return DPI_CONF_UNKNOWN;
+    case NDPI_CONFIDENCE_MATCH_BY_PORT: return DPI_CONF_PORT;
+    case NDPI_CONFIDENCE_MATCH_BY_IP: return DPI_CONF_IP;
+    case NDPI_CONFIDENCE_DPI_CACHE: return DPI_CONF_CACHE;
+    case NDPI_CONFIDENCE_DPI: return DPI_CONF_DPI;
+    default: return DPI_CONF_UNKNOWN;
     }
 }
 
@@ -484,14 +482,17 @@ bool dpi_result(struct dpi *d, int32_t st, struct dpi_result *out)
     memcpy(out->host, h, hl);
     out->host[hl] = '\0';
 
-    out->confidence = (p.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
-                       p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
-                          ? DPI_CONF_UNKNOWN
-                          : map_confidence(s->flow.confidence);
+    out->confidence =
+        (p.master_protocol == NDPI_PROTOCOL_UNKNOWN && p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+            ? DPI_CONF_UNKNOWN
+            : map_confidence(s->flow.confidence);
     return true;
 }
 
 void dpi_get_stats(const struct dpi *d, struct dpi_stats *out)
 {
-    *out = d->st;
+    if (d)
+        *out = d->st;
+    else
+        memset(out, 0, sizeof(*out));
 }

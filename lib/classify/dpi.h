@@ -33,7 +33,9 @@
  * nDPI allocates inside a state while it inspects it (TLS reassembly buffer,
  * HTTP strings, QUIC reassembly); that memory is released as soon as the
  * state reaches DONE, so only states under inspection hold it. The
- * detection module itself takes about 9 MB (host automata, address trees).
+ * detection module itself holds about 5.7 MB (host automata, address
+ * trees; 8.9 MB are allocated while it is built), plus a 64 KiB packet
+ * buffer per struct dpi.
  *
  * Ownership: dpi_new() returns a handle the caller frees with dpi_free();
  * cfg, err and the packet bytes are borrowed for the call only; results are
@@ -115,12 +117,12 @@ enum dpi_confidence {
  * So the name to look up in the catalog's ndpi column is app when it is
  * non-empty, else proto. */
 struct dpi_result {
-    char proto[64];    /* e.g. "TLS", "HTTP", "DNS", "QUIC", "QQ" */
-    char app[64];      /* e.g. "Google", "WeChat"; "" when none */
-    char category[32]; /* e.g. "Web", "Chat", "Video" */
-    char host[256];    /* nDPI's host_server_name (HTTP Host, TLS/QUIC SNI,
-                          DNS query name, ...); untrusted packet text:
-                          escape before output */
+    char proto[64];     /* e.g. "TLS", "HTTP", "DNS", "QUIC", "QQ" */
+    char app[64];       /* e.g. "Google", "WeChat"; "" when none */
+    char category[32];  /* e.g. "Web", "Chat", "Video" */
+    char host[256];     /* nDPI's host_server_name (HTTP Host, TLS/QUIC SNI,
+                           DNS query name, ...); untrusted packet text:
+                           escape before output */
     uint8_t confidence; /* enum dpi_confidence */
 };
 
@@ -131,21 +133,21 @@ bool dpi_result(struct dpi *d, int32_t st, struct dpi_result *out);
 
 struct dpi_stats {
     uint64_t states_in_use;
-    uint64_t states_max_used;  /* high-water mark of states_in_use */
-    uint64_t pool_full;        /* dpi_state_alloc() refused: max_states reached */
-    uint64_t alloc_failed;     /* dpi_state_alloc() refused: out of memory */
-    uint64_t packets_fed;      /* dpi_feed() calls that reached nDPI */
-    uint64_t packets_skipped;  /* not shown to nDPI: another L4 protocol than
-                                  the state's first packet (see dpi.c) */
-    uint64_t flows_done;       /* states that reached DONE because nDPI named them */
-    uint64_t flows_given_up;   /* states where nDPI gave up (limit reached, no
-                                  dissector left, or dpi_result() before DONE) */
-    uint64_t flows_unknown;    /* of those given up: nothing named, not even
-                                  by port or address */
-    size_t bytes_per_state;    /* one pool slot (sizeof struct ndpi_flow_struct
-                                  + bookkeeping), not counting what nDPI
-                                  allocates while inspecting */
-    size_t pool_bytes;         /* slot memory allocated so far */
+    uint64_t states_max_used; /* high-water mark of states_in_use */
+    uint64_t pool_full;       /* dpi_state_alloc() refused: max_states reached */
+    uint64_t alloc_failed;    /* dpi_state_alloc() refused: out of memory */
+    uint64_t packets_fed;     /* dpi_feed() calls that reached nDPI */
+    uint64_t packets_skipped; /* not shown to nDPI: another L4 protocol than
+                                 the state's first packet (see dpi.c) */
+    uint64_t flows_done;      /* states that reached DONE because nDPI named them */
+    uint64_t flows_given_up;  /* states where nDPI gave up (limit reached, no
+                                 dissector left, or dpi_result() before DONE) */
+    uint64_t flows_unknown;   /* of those given up: nothing named, not even
+                                 by port or address */
+    size_t bytes_per_state;   /* one pool slot (sizeof struct ndpi_flow_struct
+                                 + bookkeeping), not counting what nDPI
+                                 allocates while inspecting */
+    size_t pool_bytes;        /* slot memory allocated so far */
 };
 void dpi_get_stats(const struct dpi *d, struct dpi_stats *out);
 

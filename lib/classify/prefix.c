@@ -5,10 +5,37 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/hash.h"
 
 #define PFX_SEED 0x5e65d1a7c0ffee11ULL /* keys are configuration: fixed seed */
+#define PFX_MMAP_MIN ((size_t)4 << 20)  /* bytes from which slots are mmap'ed */
+
+_Static_assert(sizeof(struct pfx_slot) == 32, "pfx_slot: 32 bytes");
+
+static void *slots_alloc(size_t bytes)
+{
+    if (bytes < PFX_MMAP_MIN)
+        return calloc(1, bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void slots_free(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (bytes < PFX_MMAP_MIN)
+        free(p);
+    else
+        munmap(p, bytes);
+}
 
 void pfx_mask(uint8_t out[16], const uint8_t in[16], unsigned len)
 {
@@ -39,7 +66,7 @@ bool pfxtab_init(struct pfxtab *t, unsigned family, size_t capacity)
     size_t cap = 8;
     while (cap < capacity * 2)
         cap *= 2;
-    t->slots = calloc(cap, sizeof(*t->slots));
+    t->slots = slots_alloc(cap * sizeof(*t->slots));
     if (!t->slots)
         return false;
     t->mask = cap - 1;
@@ -49,7 +76,8 @@ bool pfxtab_init(struct pfxtab *t, unsigned family, size_t capacity)
 
 void pfxtab_release(struct pfxtab *t)
 {
-    free(t->slots);
+    if (t->slots)
+        slots_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
     t->slots = NULL;
     t->count = t->capacity = 0;
     t->n_lens = 0;

@@ -19,6 +19,9 @@
  *
  * Invariants: every stored address has its host bits cleared; count <=
  * capacity <= (mask + 1) / 2; lens[0..n_lens) are distinct and descending.
+ * Memory: 32 bytes a slot, 2 to 4 slots a prefix; large tables are
+ * anonymous mappings with transparent huge pages requested (a lookup in a
+ * table of millions of prefixes otherwise pays a TLB miss per probe).
  * Ownership: the table owns its slot array; pfxtab_release() frees it.
  */
 #ifndef V6M_CLASSIFY_PREFIX_H
@@ -34,6 +37,7 @@ struct pfx_slot {
     uint8_t used;
     uint32_t value;   /* caller's payload (segment id, subscriber index) */
     uint32_t line;    /* caller's payload: source line, for messages */
+    uint32_t spare;   /* pads the slot to 32 bytes: a probe reads one line */
 };
 
 struct pfxtab {

@@ -81,7 +81,7 @@ struct subscribers *subscribers_new(unsigned mode, const v6m_bindings *bindings,
         return NULL;
     s->mode = mode;
     s->bind = bindings;
-    if (mode == V6M_SUB_AUTO || mode == V6M_SUB_GTP) {
+    if (mode == V6M_SUB_AUTO || mode == V6M_SUB_GTP || mode == V6M_SUB_PPPOE) {
         size_t max = ue_map_max ? ue_map_max : UE_MAP_DEFAULT;
         size_t cap = 1024;
         while (cap / 2 < max && cap < ((size_t)1 << 30))
@@ -235,29 +235,66 @@ static uint64_t key_binding(const struct subscribers *s, const struct v6m_packet
     return key_hash(b, sizeof(b));
 }
 
+/* Side of the subscriber when the segments table gives no direction: a
+ * side already known as a subscriber (UE address of a bearer, client MAC of
+ * a session) wins; else the sender of the flow's first packet. This keeps a
+ * flow that restarts after an idle timeout with a downlink packet on its
+ * subscriber. */
+static int known_side(const struct subscribers *s, const struct v6m_packet *pkt, bool gtp)
+{
+    if (!s->ue)
+        return 0;
+    if (gtp) {
+        if (ue_get(s, addr_key(pkt->inner.family, pkt->inner.src)))
+            return 0;
+        if (ue_get(s, addr_key(pkt->inner.family, pkt->inner.dst)))
+            return 1;
+        return 0;
+    }
+    uint64_t up = key_pppoe(pkt, 0);
+    if (up && ue_get(s, up))
+        return 0;
+    uint64_t down = key_pppoe(pkt, 1);
+    if (down && ue_get(s, down))
+        return 1;
+    return 0;
+}
+
+/* PPPoE key of the subscriber side, remembered so later flows of the
+ * session find their side (known_side). */
+static uint64_t key_pppoe_learn(struct subscribers *s, const struct v6m_packet *pkt, int side)
+{
+    uint64_t k = key_pppoe(pkt, side);
+    if (k && s->ue && !ue_get(s, k))
+        ue_put(s, k, k);
+    return k;
+}
+
 uint64_t subscriber_of_flow(struct subscribers *s, const struct v6m_packet *pkt,
                             uint8_t direction)
 {
     if (pkt->family != V6M_FAMILY_IPV4 && pkt->family != V6M_FAMILY_IPV6)
         return 0;
-    /* The packet that creates a flow is sent by the subscriber unless the
-     * segments table says it goes down to one. */
-    int side = direction == V6M_DIR_DOWN ? 1 : 0;
     bool gtp = (pkt->encap & V6M_ENC_GTPU) && pkt->gtp_user;
     bool pppoe = (pkt->encap & V6M_ENC_PPPOE) != 0;
+    /* The packet that creates a flow is sent by the subscriber unless the
+     * segments table says it goes down to one, or the other side is known. */
+    int side = direction == V6M_DIR_DOWN ? 1 : 0;
+    if (direction == V6M_DIR_UNKNOWN && (gtp || pppoe))
+        side = known_side(s, pkt, gtp);
     switch (s->mode) {
     case V6M_SUB_AUTO:
         if (gtp)
             return key_gtp(s, pkt, side);
         if (pppoe)
-            return key_pppoe(pkt, side);
+            return key_pppoe_learn(s, pkt, side);
         if (direction != V6M_DIR_UNKNOWN)
             return key_address(pkt, side);
         return 0;
     case V6M_SUB_GTP:
         return gtp ? key_gtp(s, pkt, side) : 0;
     case V6M_SUB_PPPOE:
-        return pppoe ? key_pppoe(pkt, side) : 0;
+        return pppoe ? key_pppoe_learn(s, pkt, side) : 0;
     case V6M_SUB_MAC:
         return key_mac(pkt, side);
     case V6M_SUB_ADDRESS:

@@ -7,9 +7,12 @@
  * HyperLogLog sketches of different runs, days and collectors merge.
  *
  * Which side is the subscriber: the segments direction of the packet (up:
- * source, down: destination) when known; else, for GTP-U and PPPoE traffic
- * and in the explicit modes, the side that sent the flow's first packet
- * (clients open connections); the binding mode looks both addresses up.
+ * source, down: destination) when known; else, for GTP-U and PPPoE, a side
+ * already known as a subscriber (a UE address of a bearer, the client MAC
+ * of a session: so a flow that restarts after an idle timeout with a
+ * downlink packet stays with its subscriber); else the side that sent the
+ * flow's first packet (clients open connections). The binding mode looks
+ * both addresses up.
  *
  * GTP-U: TEIDs are per direction (the uplink TEID is allocated by the
  * S-GW/UPF, the downlink one by the eNB/gNB), so the bearer key is the
@@ -17,6 +20,7 @@
  * "UE inner address -> bearer" (IPv4 /32, IPv6 /64) in a bounded map, and
  * a flow first seen downlink finds its bearer there; without an entry it
  * is keyed by its downlink TEID and counted in gtp_downlink_unmatched.
+ * PPPoE session keys are remembered in the same bounded map.
  *
  * Ownership: the struct borrows the bindings (may be NULL unless mode is
  * binding); it owns its UE map.

@@ -65,21 +65,30 @@ struct fslot {
     uint32_t idx1; /* entry index + 1; 0 = empty */
 };
 
+/* Queue links of entry i, kept apart from the entries: queue work (a
+ * requeue, an unlink) then touches 16-byte records in a dense array that
+ * stays in cache, not three 128-byte entries spread over the slab. */
+struct qlink {
+    uint64_t q_ns;      /* when it was (re)queued */
+    uint32_t prev, next; /* queue (or free list through next) */
+};
+
 struct flow_table {
     struct flow_table_config cfg;
     struct flow_entry *ent;
+    struct qlink *q;    /* [max], parallel to ent */
     size_t max;
     size_t bump;        /* entries [0, bump) have been used at least once */
-    uint32_t free_head; /* free list through .next */
+    uint32_t free_head; /* free list through q[].next */
     uint32_t head, tail; /* queue: head = queued the longest ago */
-    uint64_t head_q_ns; /* ent[head].q_ns, kept here so that the per-packet
-                         * expiry check does not load the head entry */
+    uint64_t head_q_ns; /* q[head].q_ns, kept here: the per-packet expiry
+                         * check loads nothing while nothing is due */
     struct fslot *slots;
     size_t mask;
     size_t mask_max;    /* the index grows by doubling up to this */
     uint64_t seed;
     uint64_t sk[6];     /* hash keys derived from the seed */
-    size_t ent_bytes, slots_bytes; /* mapped sizes */
+    size_t ent_bytes, q_bytes, slots_bytes; /* mapped sizes */
     uint64_t now;
     struct flow_table_stats st;
 };
@@ -155,9 +164,11 @@ struct flow_table *flow_table_new(const struct flow_table_config *cfg)
     ft->mask = cap - 1;
     ft->ent_bytes = ft->max * sizeof(*ft->ent);
     ft->slots_bytes = cap * sizeof(*ft->slots);
+    ft->q_bytes = ft->max * sizeof(*ft->q);
     ft->ent = big_zalloc(ft->ent_bytes);
+    ft->q = big_zalloc(ft->q_bytes);
     ft->slots = big_zalloc(ft->slots_bytes);
-    if (!ft->ent || !ft->slots) {
+    if (!ft->ent || !ft->q || !ft->slots) {
         flow_table_free(ft);
         return NULL;
     }
@@ -186,6 +197,7 @@ void flow_table_free(struct flow_table *ft)
     if (!ft)
         return;
     big_free(ft->ent, ft->ent_bytes);
+    big_free(ft->q, ft->q_bytes);
     big_free(ft->slots, ft->slots_bytes);
     free(ft);
 }
@@ -231,13 +243,13 @@ void flow_entry_record(const struct flow_entry *e, struct v6m_flow_record *rec)
 
 static inline void queue_unlink(struct flow_table *ft, uint32_t i)
 {
-    struct flow_entry *e = &ft->ent[i];
+    struct qlink *e = &ft->q[i];
     if (e->prev != NIL)
-        ft->ent[e->prev].next = e->next;
+        ft->q[e->prev].next = e->next;
     else
         ft->head = e->next;
     if (e->next != NIL) {
-        struct flow_entry *n = &ft->ent[e->next];
+        struct qlink *n = &ft->q[e->next];
         n->prev = e->prev;
         if (e->prev == NIL)
             ft->head_q_ns = n->q_ns;
@@ -249,12 +261,12 @@ static inline void queue_unlink(struct flow_table *ft, uint32_t i)
 /* Append entry i at the tail, queued at time q. */
 static inline void queue_append(struct flow_table *ft, uint32_t i, uint64_t q)
 {
-    struct flow_entry *e = &ft->ent[i];
+    struct qlink *e = &ft->q[i];
     e->next = NIL;
     e->prev = ft->tail;
     e->q_ns = q;
     if (ft->tail != NIL) {
-        ft->ent[ft->tail].next = i;
+        ft->q[ft->tail].next = i;
     } else {
         ft->head = i;
         ft->head_q_ns = q;
@@ -357,7 +369,7 @@ static void flow_end(struct flow_table *ft, uint32_t idx, uint8_t end)
     }
     queue_unlink(ft, idx);
     index_remove(ft, idx);
-    e->next = ft->free_head;
+    ft->q[idx].next = ft->free_head;
     ft->free_head = idx;
     ft->st.active--;
 }
@@ -404,8 +416,8 @@ static inline uint64_t key_w1_v4(uint32_t lo, uint32_t hi)
 #endif
 }
 
-bool flow_table_prepare(const struct flow_table *ft, const struct v6m_packet *pkt,
-                        uint16_t segment, struct flow_lookup *lk)
+static inline bool flow_key_build(const struct flow_table *ft, const struct v6m_packet *pkt,
+                                  uint16_t segment, struct flow_lookup *lk)
 {
     const struct v6m_iphdr *ip = &pkt->inner;
     unsigned fam = pkt->family;
@@ -458,6 +470,14 @@ bool flow_table_prepare(const struct flow_table *ft, const struct v6m_packet *pk
     }
     lk->src_lo = src_lo;
     lk->h32 = (uint32_t)h;
+    return true;
+}
+
+bool flow_table_prepare(const struct flow_table *ft, const struct v6m_packet *pkt,
+                        uint16_t segment, struct flow_lookup *lk)
+{
+    if (!flow_key_build(ft, pkt, segment, lk))
+        return false;
     __builtin_prefetch(&ft->slots[lk->h32 & ft->mask]);
     return true;
 }
@@ -557,7 +577,7 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
             pos = (pos + 1) & ft->mask;
         if (ft->free_head != NIL) {
             idx = ft->free_head;
-            ft->free_head = ft->ent[idx].next;
+            ft->free_head = ft->q[idx].next;
         } else {
             idx = (uint32_t)ft->bump++;
         }
@@ -575,7 +595,7 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         e->bytes[0] = e->bytes[1] = 0;
         e->user = 0;
         e->aux = 0;
-        e->pad_ = 0;
+        memset(e->pad_, 0, sizeof(e->pad_));
         ft->slots[pos].h32 = h32;
         ft->slots[pos].idx1 = idx + 1;
         queue_append(ft, idx, ft->now);

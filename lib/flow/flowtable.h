@@ -61,8 +61,8 @@ struct flow_ckey {
 };
 
 /* 128 bytes, 128-aligned in the slab: a lookup compares the key and
- * checks the times in the first cache line; the counters, the caller's
- * fields and the queue links are in the second (loaded together). */
+ * checks the times in the first cache line; the counters and the caller's
+ * fields are in the second (loaded together). */
 struct flow_entry {
     /* first line: what a lookup reads */
     _Alignas(64) struct flow_ckey k;
@@ -73,14 +73,12 @@ struct flow_entry {
     uint8_t tcp_flags;
     uint8_t direction;    /* of the first packet */
     uint8_t referenced;   /* a packet came since it was queued (CLOCK bit) */
-    /* second line: what a packet adds to, and the queue */
+    /* second line: what a packet adds to (queue links live apart) */
     uint64_t packets[2];  /* [0] a->b, [1] b->a */
     uint64_t bytes[2];
     uint64_t user;        /* free for the caller; 0 when the flow is created */
-    uint64_t q_ns;        /* when it was (re)queued; see flowtable.c */
-    uint32_t prev, next;  /* queue (or free list through next) */
     uint32_t aux;         /* free for the caller; 0 when the flow is created */
-    uint32_t pad_;
+    uint32_t pad_[5];
 };
 
 struct flow_table_stats {

@@ -214,7 +214,9 @@ void report_users_csv(FILE *out, const struct v6m_users_result *u,
     for (size_t i = 0; i < u->n_windows; i++) {
         const struct v6m_users_window *win = &u->windows[i];
         bool has = win->end_s > win->start_s;
-        for (size_t s = 0; s <= u->n_segments; s++) {
+        for (size_t k = 0; k <= u->n_segments; k++) {
+            /* "all" first, as in the JSON. */
+            size_t s = k == 0 ? u->n_segments : k - 1;
             const struct v6m_user_counts *c = &win->counts[s];
             double r = ratio(c->ipv6_active, c->active);
             fprintf(out, "%s,%s,%s,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,",

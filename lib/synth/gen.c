@@ -491,128 +491,6 @@ static uint32_t rnd_label(struct gen *g, double p)
     return (uint32_t)(1 + rng_below(&g->rng, 0xfffff));
 }
 
-/* UTC day (relative to day0) of the frame clock now. */
-static uint32_t cur_day(const struct gen *g)
-{
-    const struct v6m_synth_config *cfg = &g->cfg;
-    uint64_t off = (uint64_t)(((unsigned __int128)g->frame_idx * cfg->duration_ns) /
-                              cfg->packets);
-    int64_t d = (int64_t)((cfg->start_ns + off) / GEN_DAY_NS) - g->day0;
-    return d < 0 ? 0 : d >= GEN_MAX_DAYS ? GEN_MAX_DAYS - 1 : (uint32_t)d;
-}
-
-/* A random subscriber of segment a able to carry class cls, preferably one
- * online today (a few tries). */
-static uint32_t pick_user(struct gen *g, int a, int cls)
-{
-    const uint32_t *list = g->cap_idx[a][cls];
-    uint32_t n = g->cap_n[a][cls];
-    uint32_t u = list[rng_below(&g->rng, n)];
-    if (g->n_days > 1) {
-        uint32_t bit = 1u << cur_day(g);
-        for (int i = 0; i < 8 && !(g->users[u].days_on & bit); i++)
-            u = list[rng_below(&g->rng, n)];
-    }
-    return u;
-}
-
-/* A host by cumulative weight table k (0 IPv4 flows, 1 IPv6, 2 any);
- * hosts_count when the table is empty. */
-static size_t pick_host(struct gen *g, int k)
-{
-    size_t n = hosts_count < GEN_MAX_HOSTS ? hosts_count : GEN_MAX_HOSTS;
-    uint64_t tot = g->host_cum[k][n - 1];
-    if (tot == 0)
-        return hosts_count;
-    uint64_t r = rng_below(&g->rng, tot);
-    for (size_t h = 0; h < n; h++)
-        if (r < g->host_cum[k][h])
-            return h;
-    return n - 1;
-}
-
-/* Server address of the conversation's current flow. */
-static void set_server(struct gen_conv *c, const struct gen *g)
-{
-    if (c->kind == GK_DNS || (c->name && c->stage == 0)) {
-        c->s4 = hosts_resolver4(c->srv);
-        hosts_resolver6(c->srv, c->s6);
-    } else if (c->name) {
-        size_t h = c->name - 1u;
-        c->s4 = hosts_addr4(h, c->addr_i);
-        hosts_addr6(h, c->addr_i, c->s6);
-    } else {
-        c->s4 = g->srv_v4[c->srv];
-        memcpy(c->s6, g->srv_v6[c->srv], 16);
-    }
-}
-
-/* The DNS answer window of host h for qtype: at most 4 addresses, all of
- * them for small hosts, a random run of 4 for the big one. */
-static void answer_window(struct gen *g, size_t h, uint16_t qtype, uint8_t *first,
-                          uint8_t *n)
-{
-    unsigned have = qtype == 28 ? hosts_table[h].n6 : hosts_table[h].n4;
-    if (have <= 4) {
-        *first = 0;
-        *n = (uint8_t)have;
-    } else {
-        *first = (uint8_t)rng_below(&g->rng, have - 3);
-        *n = 4;
-    }
-}
-
-/* Plan a named data flow: host, address, method, lookup. Returns false
- * when no host has an address of the family. */
-static bool plan_named(struct gen *g, struct gen_conv *c, bool dual_client)
-{
-    size_t h = pick_host(g, c->fam == FAM6 ? 1 : 0);
-    if (h >= hosts_count)
-        return false;
-    c->name = (uint16_t)(h + 1);
-    c->qhost = (uint16_t)h;
-    uint16_t qt = c->fam == FAM6 ? 28 : 1;
-    c->nq = 1;
-    c->qt[0] = qt;
-    answer_window(g, h, qt, &c->af[0], &c->an[0]);
-    c->addr_i = (uint8_t)(c->af[0] + rng_below(&g->rng, c->an[0]));
-    if (dual_client && rng_unit(&g->rng) < 0.4) { /* A and AAAA from one socket */
-        c->nq = 2;
-        c->qt[1] = qt == 28 ? 1 : 28;
-        answer_window(g, h, c->qt[1], &c->af[1], &c->an[1]);
-    }
-    double r = rng_unit(&g->rng);
-    if (c->kind == GK_QUIC) {
-        c->method = r < 0.85 ? GM_QUIC : GM_DNS;
-        if (c->method == GM_QUIC && rng_unit(&g->rng) < 0.15) {
-            c->split = 1; /* ML-KEM sized hello: two Initials */
-            c->pad = 1220;
-        } else {
-            c->pad = (uint16_t)rng_below(&g->rng, 160);
-        }
-    } else if (c->data_dport == 80) {
-        c->method = r < 0.8 ? GM_HOST : GM_DNS;
-    } else {
-        c->method = r < 0.85 ? GM_SNI : GM_DNS;
-        if (c->method == GM_SNI) {
-            double q = rng_unit(&g->rng);
-            if (q < 0.10) {
-                c->split = 1; /* does not fit one segment */
-                c->pad = 1220;
-            } else {
-                c->split = q < 0.20; /* small hello cut at a random byte */
-                c->pad = (uint16_t)rng_below(&g->rng, 200);
-            }
-        }
-    }
-    if (c->method == GM_DNS) /* keep the flow well inside the answer's TTL */
-        c->n = c->kind == GK_QUIC ? 4 + (uint32_t)rng_below(&g->rng, 16)
-                                  : 2 + (uint32_t)rng_below(&g->rng, 16);
-    c->pl_seed = rng_next(&g->rng);
-    c->stage = 0;
-    return true;
-}
-
 static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t slot)
 {
     c->fam = pick_family(g, s);
@@ -654,7 +532,7 @@ static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t s
             g->sess_left[a][slot]--;
             c->user = su;
         } else {
-            c->user = pick_user(g, a, cls);
+            c->user = gen_pick_user(g, a, cls);
             g->sess_user[a][slot] = c->user;
             g->sess_left[a][slot] = (uint8_t)rng_below(&g->rng, 8);
         }
@@ -677,7 +555,7 @@ static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t s
         c->srv = (uint32_t)rng_below(&g->rng, 2); /* resolvers */
         c->big = s == V6M_SYNTH_OTHER && c->enc == GE_PLAIN && c->ext == 0 &&
                  rng_unit(&g->rng) < 0.15;
-        size_t h = c->big ? hosts_big() : pick_host(g, 2);
+        size_t h = c->big ? hosts_big() : gen_pick_host(g, 2);
         c->qhost = (uint16_t)h;
         c->nq = 1;
         c->qt[0] = rng_unit(&g->rng) < 0.5 ? 28 : 1;
@@ -685,7 +563,7 @@ static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t s
             c->af[0] = 0;
             c->an[0] = c->qt[0] == 28 ? hosts_table[h].n6 : hosts_table[h].n4;
         } else {
-            answer_window(g, h, c->qt[0], &c->af[0], &c->an[0]);
+            gen_answer_window(g, h, c->qt[0], &c->af[0], &c->an[0]);
         }
         break;
     }
@@ -696,14 +574,14 @@ static void start_user_conv(struct gen *g, int s, struct gen_conv *c, uint32_t s
     }
     if (c->qual) {
         c->dport = c->data_dport;
-        if (rng_unit(&g->rng) < g->cfg.app_share && plan_named(g, c, dual_client)) {
+        if (rng_unit(&g->rng) < g->cfg.app_share && gen_plan_named(g, c, dual_client)) {
             c->dport = 53;
             c->qual = 0; /* the lookup flow first */
             c->srv &= 1;
         }
     }
     c->sport = next_port(g, cl);
-    set_server(c, g);
+    gen_set_server(c, g);
 }
 
 static void start_conv(struct gen *g, int s, struct gen_conv *c, uint32_t slot)
@@ -1010,6 +888,14 @@ static void put_inner(struct gen *g, struct gen_conv *c, int dir,
     }
 }
 
+/* Innermost IP header with its extension headers (put_inner). */
+static uint32_t ip_hdr_len(const struct gen_conv *c)
+{
+    if (c->fam != FAM6)
+        return 20;
+    return 40u + ((c->ext & 1) ? 8u : 0u) + ((c->ext & 4) ? 56u : 0u) + ((c->ext & 2) ? 8u : 0u);
+}
+
 static uint32_t full_size(const struct gen_conv *c)
 {
     if (c->seg == V6M_SYNTH_MOBILE)
@@ -1078,28 +964,10 @@ static uint32_t data_size(struct gen *g, const struct gen_conv *c)
     return 200 + (uint32_t)rng_below(&g->rng, full - 200);
 }
 
-/* Frames written, at most, before slot c of segment s is visited again:
- * the pool's other slots each take a step of the segment, the smooth
- * weighted round robin gives the segment its share to within one step,
- * and a step writes at most two frames (a fragment pair). */
-static bool room_for_next_visit(const struct gen *g, int s)
-{
-    double steps = ((double)g->pool_n[s] + 2.0) / g->mix[s] + 2.0;
-    return (double)frames_left(g) > 2.0 * steps + 8.0;
-}
-
 /* Largest TCP payload of one segment of c. */
 static uint32_t max_tcp_payload(const struct gen_conv *c)
 {
-    return full_size(c) - (c->fam == FAM6 ? 40u : 20u) - 20u;
-}
-
-/* ClientHello in TLS records into g->rec; 0 on failure. */
-static size_t tls_bytes(struct gen *g, const struct gen_conv *c)
-{
-    const char *sni = hosts_table[c->name - 1].name;
-    size_t hl = tlsbuild_client_hello(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed);
-    return hl ? tlsbuild_records(g->rec, sizeof(g->rec), g->hs, hl) : 0;
+    return full_size(c) - ip_hdr_len(c) - 20u;
 }
 
 /* The client's request (step 3, and 4 when split). Returns true when this
@@ -1108,11 +976,11 @@ static bool tcp_request(struct gen *g, struct gen_conv *c, unsigned part, struct
                         uint32_t base)
 {
     if (conv_named(c) && c->method == GM_SNI) {
-        if (part == 0 && c->split && !room_for_next_visit(g, c->seg)) {
+        if (part == 0 && c->split && !gen_room_for_next_visit(g, c->seg)) {
             c->split = 0; /* the end is near: no hello cut in two */
             c->pad = (uint16_t)(c->pad % 200);
         }
-        size_t n = tls_bytes(g, c);
+        size_t n = gen_tls_bytes(g, c);
         if (n >= 64) {
             if (part == 0 && c->split) {
                 size_t mp = max_tcp_payload(c);
@@ -1144,7 +1012,7 @@ static bool tcp_request(struct gen *g, struct gen_conv *c, unsigned part, struct
 static void step_tcp(struct gen *g, struct gen_conv *c)
 {
     struct l4spec l = {.proto = 6};
-    uint32_t base = c->fam == FAM6 ? 60 : 40;
+    uint32_t base = ip_hdr_len(c) + 20; /* sequence numbers count payload */
     uint32_t st = c->step++;
     int dir = 0;
     bool named = false;
@@ -1193,7 +1061,7 @@ static void step_tcp(struct gen *g, struct gen_conv *c)
         dir = k == 1;
         l.flags = k == 2 ? 0x10 : 0x11;
         l.seq = dir ? c->seq_s : c->seq_c;
-        l.ack = dir ? c->seq_c + 1 : c->seq_s + (k == 2);
+        l.ack = dir ? c->seq_c : c->seq_s + (k == 2); /* seq_c counts the FIN */
         if (k == 0)
             c->seq_c++;
         l.iplen = base;
@@ -1205,49 +1073,16 @@ static void step_tcp(struct gen *g, struct gen_conv *c)
         named_by_payload(g, c);
 }
 
-/* QUIC connection ids of c (8 bytes each, from its seed). */
-static void quic_cids(const struct gen_conv *c, uint8_t dcid[8], uint8_t scid[8])
-{
-    uint64_t a = c->pl_seed * 0x9e3779b97f4a7c15ULL, b = ~c->pl_seed * 0xbf58476d1ce4e5b9ULL;
-    for (int i = 0; i < 8; i++) {
-        dcid[i] = (uint8_t)(a >> (56 - 8 * i));
-        scid[i] = (uint8_t)(b >> (56 - 8 * i));
-    }
-}
-
-/* Client Initial number `part` (0, 1) of a named QUIC flow into g->rec.
- * Returns its length (0: build failed) and whether it completes the hello. */
-static size_t quic_initial(struct gen *g, struct gen_conv *c, unsigned part, bool *complete)
-{
-    uint8_t dcid[8], scid[8];
-    quic_cids(c, dcid, scid);
-    const char *sni = hosts_table[c->name - 1].name;
-    size_t room = tlsbuild_quic_crypto_room(8, 8, 0, 0, 1200);
-    size_t hl = tlsbuild_client_hello_quic(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed,
-                                           scid, 8);
-    if (part == 0 && hl > room && !(c->split && room_for_next_visit(g, c->seg))) {
-        c->pad = (uint16_t)(c->pad % 160); /* must fit one Initial */
-        hl = tlsbuild_client_hello_quic(g->hs, sizeof(g->hs), sni, c->pad, c->pl_seed,
-                                        scid, 8);
-    }
-    if (part == 0)
-        c->split = hl > room;
-    if (!hl || (c->split && hl - room > tlsbuild_quic_crypto_room(8, 8, 1, room, 1200)))
-        return 0;
-    size_t off = part ? room : 0, len = c->split && part == 0 ? room : hl - off;
-    *complete = part == 1 || !c->split;
-    return tlsbuild_quic_initial(g->rec, sizeof(g->rec), dcid, 8, scid, 8, part,
-                                 g->hs + off, len, off, 1200);
-}
-
 static void step_quic(struct gen *g, struct gen_conv *c)
 {
     struct l4spec l = {.proto = 17};
     uint32_t st = c->step++;
-    uint32_t base = c->fam == FAM6 ? 48 : 28;
+    /* Payload sizes below are what a QUIC packet needs (a short header
+     * with its tag). */
+    uint32_t base = ip_hdr_len(c) + 8;
     bool named = false;
     if (st == 0 && conv_named(c) && c->method == GM_QUIC) {
-        size_t n = quic_initial(g, c, 0, &named);
+        size_t n = gen_quic_initial(g, c, 0, &named);
         if (n) {
             l.pl = g->rec;
             l.pl_len = (uint32_t)n;
@@ -1257,7 +1092,7 @@ static void step_quic(struct gen *g, struct gen_conv *c)
             named = false;
         }
     } else if (st == 1 && c->split) {
-        size_t n = quic_initial(g, c, 1, &named);
+        size_t n = gen_quic_initial(g, c, 1, &named);
         l.pl = g->rec;
         l.pl_len = (uint32_t)n;
     }
@@ -1302,7 +1137,7 @@ static void step_dns(struct gen *g, struct gen_conv *c)
     c->last_bucket = -1;
     c->mark_day = -1;
     c->ans_ts = g->last_ts;
-    set_server(c, g);
+    gen_set_server(c, g);
 }
 
 static void step_user(struct gen *g, struct gen_conv *c)
@@ -1542,53 +1377,7 @@ void gen_run_frames(struct gen *g)
                 g->name_partial++;
         }
     g->truth.max_dns_age_s = (double)g->max_dns_age_ns / 1e9;
-    g->truth.names_exact = g->name_partial == 0 &&
+    /* A snap length cuts naming payloads and DNS answers out of the frames. */
+    g->truth.names_exact = g->name_partial == 0 && g->cfg.snaplen == 0 &&
                            g->max_dns_age_ns < (uint64_t)HOSTS_TTL * 1000000000ULL;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(((const struct v6m_synth_name_truth *)a)->name,
-                  ((const struct v6m_synth_name_truth *)b)->name);
-}
-
-v6m_err gen_finish_names(struct gen *g)
-{
-    size_t n = hosts_count < GEN_MAX_HOSTS ? hosts_count : GEN_MAX_HOSTS;
-    g->names_out = calloc(n, sizeof(*g->names_out));
-    if (!g->names_out)
-        return errbuf_set(&g->err, V6M_ERR_NOMEM, "out of memory (names)");
-    struct v6m_synth_counts sum[V6M_FAMILY_COUNT];
-    memcpy(sum, g->unattr, sizeof(sum));
-    size_t k = 0;
-    for (size_t h = 0; h < n; h++) {
-        const struct v6m_synth_name_truth *nt = &g->names[h];
-        uint64_t flows = 0, methods = 0;
-        for (int f = 0; f < V6M_FAMILY_COUNT; f++) {
-            sum[f].packets += nt->fam[f].packets;
-            sum[f].bytes += nt->fam[f].bytes;
-            sum[f].flows += nt->fam[f].flows;
-            flows += nt->fam[f].flows;
-        }
-        for (int m = 0; m < V6M_SYNTH_METHODS; m++)
-            methods += nt->method[m];
-        if (methods != flows)
-            return errbuf_set(&g->err, V6M_ERR_UNSUPPORTED,
-                              "internal: %s has %llu flows but %llu by method", nt->name,
-                              (unsigned long long)flows, (unsigned long long)methods);
-        if (flows || nt->fam[FAM4].packets || nt->fam[FAM6].packets)
-            g->names_out[k++] = *nt;
-    }
-    for (int f = FAM4; f <= FAM6; f++)
-        if (sum[f].packets != g->truth.totals[f].packets ||
-            sum[f].bytes != g->truth.totals[f].bytes ||
-            sum[f].flows != g->truth.totals[f].flows)
-            return errbuf_set(&g->err, V6M_ERR_UNSUPPORTED,
-                              "internal: names and unattributed do not add up to the totals");
-    qsort(g->names_out, k, sizeof(*g->names_out), cmp_name);
-    g->n_names_out = k;
-    g->truth.names = g->names_out;
-    g->truth.n_names = k;
-    memcpy(g->truth.unattributed, g->unattr, sizeof(g->unattr));
-    return V6M_OK;
 }

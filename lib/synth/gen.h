@@ -1,6 +1,7 @@
 /*
  * synth/gen.h - internal state of the synthetic capture generator (the
- * model in gen.c, the public API and truth JSON in synth.c).
+ * model and frames in gen.c, names in naming.c, subscribers over days in
+ * users.c, the public API and truth JSON in synth.c).
  *
  * Model. Subscribers (mobile UEs with one GTP-U bearer each, metro PPPoE
  * subscribers) and LAN hosts of the "other" segment open conversations
@@ -37,7 +38,8 @@
  * its payload or by its own lookup seconds earlier, and the truth is exact
  * without modelling a DNS cache: packets, bytes and flows per name and
  * family, and per naming method (payload method once the complete naming
- * payload is written, "dns" before). hosts.h has the catalog.
+ * payload is written, "dns" before). hosts.h has the catalog, naming.c the
+ * planning and the payloads.
  *
  * Flow exactness. Every conversation has its own 5-tuple: the subscriber
  * side port (or ICMP id) comes from a per-endpoint counter that never
@@ -239,11 +241,33 @@ v6m_err gen_setup(struct gen *g);
 void gen_release(struct gen *g);
 /* Write all frames (capture already open). */
 void gen_run_frames(struct gen *g);
+
+/* naming.c */
+/* Host by cumulative weight table k (0 IPv4 flows, 1 IPv6, 2 any);
+ * hosts_count when the table is empty. */
+size_t gen_pick_host(struct gen *g, int k);
+/* Server address of c's current flow (resolver, named or anonymous). */
+void gen_set_server(struct gen_conv *c, const struct gen *g);
+/* Addresses [first, first + n) host h answers for qtype (at most 4). */
+void gen_answer_window(struct gen *g, size_t h, uint16_t qtype, uint8_t *first, uint8_t *n);
+/* Plan the name of a qualifying conversation (host, address, lookup,
+ * method, payload size); false when no host has the family. */
+bool gen_plan_named(struct gen *g, struct gen_conv *c, bool dual_client);
+/* True when slot c of segment s is surely visited again before the end. */
+bool gen_room_for_next_visit(const struct gen *g, int s);
+/* c's ClientHello in TLS records into g->rec; its length, 0 on failure. */
+size_t gen_tls_bytes(struct gen *g, const struct gen_conv *c);
+/* Client Initial `part` (0, 1) of c's QUIC connection into g->rec; its
+ * length (0 on failure); *complete when it ends the ClientHello. */
+size_t gen_quic_initial(struct gen *g, struct gen_conv *c, unsigned part, bool *complete);
 /* After the run: per-name truth sorted by name, sums checked against the
  * totals (error when they differ: a generator bug). */
 v6m_err gen_finish_names(struct gen *g);
 
 /* users.c */
+/* A random subscriber of segment a (0 mobile, 1 metro) able to carry class
+ * cls (0 IPv4, 1 qualifying IPv6, 2 any IPv6), preferably online today. */
+uint32_t gen_pick_user(struct gen *g, int a, int cls);
 /* Online-day masks of the subscribers (captures over several days). */
 void gen_users_activity(struct gen *g);
 /* After the run: the subscriber windows (g->windows). */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 /* name, cname, n4, n6, weight, p6 */
+/* clang-format off */
 const struct host_def hosts_table[] = {
     {"weixin.qq.com", NULL, 3, 2, 10, 70},               /* WeChat */
     {"mmbiz.qpic.cn", NULL, 2, 2, 8, 80},                /* WeChat images */
@@ -69,6 +70,7 @@ const struct host_def hosts_table[] = {
     {"static.example-cdn.cn", NULL, 2, 0, 2, 0},         /* no app, IPv4 only */
     {"dl.example-mirror.cn", NULL, 70, 70, 1, 50},       /* no app; big answers */
 };
+/* clang-format on */
 const size_t hosts_count = sizeof(hosts_table) / sizeof(hosts_table[0]);
 
 size_t hosts_big(void)
@@ -133,8 +135,8 @@ static size_t put_name(struct pb *p, size_t base, const char *s)
     return at;
 }
 
-void hosts_put_dns(struct pb *p, uint16_t id, size_t h, uint16_t qtype, bool answer,
-                   unsigned first, unsigned n)
+void hosts_put_dns(struct pb *p, uint16_t id, size_t h, uint16_t qtype, bool answer, unsigned first,
+                   unsigned n)
 {
     const struct host_def *d = &hosts_table[h];
     size_t base = p->len;
@@ -181,9 +183,9 @@ void hosts_put_dns(struct pb *p, uint16_t id, size_t h, uint16_t qtype, bool ans
 
 size_t hosts_http_request(uint8_t *out, size_t cap, const char *name, uint64_t path_seed)
 {
-    static const char *const paths[] = {"/", "/index.html", "/api/v1/feed",
-                                        "/static/app.js", "/img/banner.jpg",
-                                        "/search", "/user/profile"};
+    static const char *const paths[] = {
+        "/",       "/index.html",  "/api/v1/feed", "/static/app.js", "/img/banner.jpg",
+        "/search", "/user/profile"};
     const char *path = paths[path_seed % (sizeof(paths) / sizeof(paths[0]))];
     int n = snprintf((char *)out, cap,
                      "GET %s?r=%llu HTTP/1.1\r\n"

@@ -46,10 +46,10 @@
 
 struct host_def {
     const char *name;
-    const char *cname;      /* NULL: answers carry the addresses directly */
-    uint8_t n4, n6;         /* server addresses per family (0..70) */
-    uint8_t weight;         /* relative use */
-    uint8_t p6;             /* percent: preference for IPv6 when both exist */
+    const char *cname; /* NULL: answers carry the addresses directly */
+    uint8_t n4, n6;    /* server addresses per family (0..70) */
+    uint8_t weight;    /* relative use */
+    uint8_t p6;        /* percent: preference for IPv6 when both exist */
 };
 
 /* The catalog; index = host id. */
@@ -62,15 +62,15 @@ uint32_t hosts_addr4(size_t h, unsigned i);
 void hosts_addr6(size_t h, unsigned i, uint8_t out[16]);
 uint32_t hosts_anon4(unsigned k);
 void hosts_anon6(unsigned k, uint8_t out[16]);
-uint32_t hosts_resolver4(unsigned k);            /* k = 0, 1 */
+uint32_t hosts_resolver4(unsigned k); /* k = 0, 1 */
 void hosts_resolver6(unsigned k, uint8_t out[16]);
 
 /* Write a DNS message for qname/qtype (1 = A, 28 = AAAA) into p.
  * answer: false = query; true = response with the addresses
  * [first, first + n) of host h in the family of qtype (n may be 0: NODATA),
  * through the host's CNAME when it has one. */
-void hosts_put_dns(struct pb *p, uint16_t id, size_t h, uint16_t qtype, bool answer,
-                   unsigned first, unsigned n);
+void hosts_put_dns(struct pb *p, uint16_t id, size_t h, uint16_t qtype, bool answer, unsigned first,
+                   unsigned n);
 
 /* Write "GET <path> HTTP/1.1" with Host: name and a few usual headers;
  * path_seed varies the path. Returns the bytes written. */

@@ -256,10 +256,15 @@ static void write_users(FILE *f, const struct gen *g)
     fputs("  \"users\": {\"mode\": \"auto\", \"windows\": [", f);
     for (size_t i = 0; i < t->n_windows; i++) {
         const struct v6m_synth_users_window *w = &t->windows[i];
-        char a[32], b[32];
-        gen_day_string(w->start_day, a);
-        gen_day_string(w->end_day, b);
-        fprintf(f, "%s\n    {\"window\": \"%s\", \"start\": \"%s\", \"end\": \"%s\", "
+        char a[40] = "null", b[40] = "null";
+        if (w->start_day != INT64_MIN) {
+            char x[32], y[32];
+            gen_day_string(w->start_day, x);
+            gen_day_string(w->end_day, y);
+            snprintf(a, sizeof(a), "\"%s\"", x);
+            snprintf(b, sizeof(b), "\"%s\"", y);
+        }
+        fprintf(f, "%s\n    {\"window\": \"%s\", \"start\": %s, \"end\": %s, "
                    "\"segments\": {",
                 i ? "," : "", WINDOW_NAMES[w->kind & 3], a, b);
         json_users(f, "all", &w->all, false);

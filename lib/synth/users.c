@@ -8,7 +8,7 @@
  * regular (45%, p = 0.5) or occasional (25%, p = 0.12); 10% join on a
  * random day and 10% leave on a random later day, so the day, calendar
  * month and rolling 30-day windows count different people. The mask only
- * steers which subscriber a new conversation picks (gen.c, pick_user); the
+ * steers which subscriber a new conversation picks (gen_pick_user); the
  * truth comes from what was written, never from the mask.
  *
  * Truth. gen.c's account() ORs, for every packet of a subscriber's flow, a
@@ -18,9 +18,11 @@
  * subscriber has a flag in the window when the flag's mask meets the
  * window's day mask. Bit d is UTC day day0 + d; a capture touches at most
  * 32 days (31 days of duration), so one uint32_t per flag holds them all.
- * Windows: "all" (first to last packet day), every day, every calendar
- * month touched (bounds are the calendar month, days outside the capture
- * are simply empty), "30d" = the 30 days ending with the last packet's day.
+ * Windows are made of the days on which some subscriber had a packet (as
+ * v6mon's aggregator does): "all" (first to last such day), every such
+ * day, every calendar month holding one (bounds are the calendar month),
+ * "30d" = the 30 days ending with the last such day. Without subscriber
+ * traffic there is only "all", with no days (INT64_MIN).
  *
  * Dates: civil-from-days and days-from-civil in the proleptic Gregorian
  * calendar (the well-known era / day-of-era arithmetic), so no time zone
@@ -56,6 +58,30 @@ void gen_users_activity(struct gen *g)
             m = 1u << (join + (uint32_t)rng_below(&g->rng, leave - join));
         u->days_on = m;
     }
+}
+
+/* UTC day (relative to day0) of the frame clock now. */
+static uint32_t cur_day(const struct gen *g)
+{
+    const struct v6m_synth_config *cfg = &g->cfg;
+    uint64_t off = (uint64_t)(((unsigned __int128)g->frame_idx * cfg->duration_ns) / cfg->packets);
+    int64_t d = (int64_t)((cfg->start_ns + off) / GEN_DAY_NS) - g->day0;
+    return d < 0 ? 0 : d >= GEN_MAX_DAYS ? GEN_MAX_DAYS - 1 : (uint32_t)d;
+}
+
+/* A random subscriber of segment a able to carry class cls, preferably one
+ * online today (a few tries). */
+uint32_t gen_pick_user(struct gen *g, int a, int cls)
+{
+    const uint32_t *list = g->cap_idx[a][cls];
+    uint32_t n = g->cap_n[a][cls];
+    uint32_t u = list[rng_below(&g->rng, n)];
+    if (g->n_days > 1) {
+        uint32_t bit = 1u << cur_day(g);
+        for (int i = 0; i < 8 && !(g->users[u].days_on & bit); i++)
+            u = list[rng_below(&g->rng, n)];
+    }
+    return u;
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -96,8 +122,8 @@ static void count_window(const struct gen *g, uint32_t w, struct v6m_synth_users
         if (!(mk[GM_SEEN] & w))
             continue;
         bool q4 = mk[GM_Q4] & w, q6 = mk[GM_Q6] & w, h6 = mk[GM_H6] & w;
-        struct v6m_synth_user_counts *c[2] = {
-            &out->all, i < g->n_mobile ? &out->mobile : &out->metro};
+        struct v6m_synth_user_counts *c[2] = {&out->all,
+                                              i < g->n_mobile ? &out->mobile : &out->metro};
         for (int k = 0; k < 2; k++) {
             c[k]->seen++;
             c[k]->active += q4 || q6;
@@ -125,32 +151,35 @@ static uint32_t day_mask(int64_t a, int64_t b)
 
 v6m_err gen_users_windows(struct gen *g)
 {
-    const struct v6m_synth_truth *t = &g->truth;
-    int64_t df = (int64_t)(t->first_ns / GEN_DAY_NS) - g->day0;
-    int64_t dl = (int64_t)(t->last_ns / GEN_DAY_NS) - g->day0;
-    if (df < 0)
-        df = 0;
-    if (dl < df)
-        dl = df;
-    if (dl > GEN_MAX_DAYS - 1)
-        dl = GEN_MAX_DAYS - 1;
-    size_t cap = 2 + (size_t)(dl - df + 1) * 2;
+    /* The days on which some subscriber had a packet. */
+    uint32_t any = 0;
+    for (uint32_t i = 0; i < g->n_users; i++)
+        any |= g->users[i].mark[GM_SEEN];
+    size_t cap = 2 + 2 * GEN_MAX_DAYS;
     g->windows = calloc(cap, sizeof(*g->windows));
     if (!g->windows)
         return errbuf_set(&g->err, V6M_ERR_NOMEM, "out of memory (user windows)");
+    struct v6m_synth_users_window *w = g->windows;
+    g->truth.windows = w;
+    if (!any) {
+        w[0] = (struct v6m_synth_users_window){
+            .kind = V6M_SYNTH_WIN_ALL, .start_day = INT64_MIN, .end_day = INT64_MIN};
+        g->n_windows = g->truth.n_windows = 1;
+        return V6M_OK;
+    }
+    int64_t df = __builtin_ctz(any), dl = 31 - __builtin_clz(any);
     size_t n = 0;
     uint32_t masks[2 + 2 * GEN_MAX_DAYS];
-    struct v6m_synth_users_window *w = g->windows;
 
-    w[n] = (struct v6m_synth_users_window){.kind = V6M_SYNTH_WIN_ALL,
-                                           .start_day = g->day0 + df,
-                                           .end_day = g->day0 + dl};
-    masks[n++] = day_mask(df, dl);
+    w[n] = (struct v6m_synth_users_window){
+        .kind = V6M_SYNTH_WIN_ALL, .start_day = g->day0 + df, .end_day = g->day0 + dl};
+    masks[n++] = any;
     for (int64_t d = df; d <= dl; d++) {
-        w[n] = (struct v6m_synth_users_window){.kind = V6M_SYNTH_WIN_DAY,
-                                               .start_day = g->day0 + d,
-                                               .end_day = g->day0 + d};
-        masks[n++] = day_mask(d, d);
+        if (!(any & (1u << d)))
+            continue;
+        w[n] = (struct v6m_synth_users_window){
+            .kind = V6M_SYNTH_WIN_DAY, .start_day = g->day0 + d, .end_day = g->day0 + d};
+        masks[n++] = 1u << d;
     }
     int64_t d = df;
     while (d <= dl) {
@@ -159,19 +188,19 @@ v6m_err gen_users_windows(struct gen *g)
         civil_from_days(g->day0 + d, &y, &m, &dd);
         int64_t first = days_from_civil(y, m, 1);
         int64_t next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
-        w[n] = (struct v6m_synth_users_window){.kind = V6M_SYNTH_WIN_MONTH,
-                                               .start_day = first, .end_day = next - 1};
-        masks[n++] = day_mask(first - g->day0, next - 1 - g->day0) & day_mask(df, dl);
+        uint32_t mm = day_mask(first - g->day0, next - 1 - g->day0) & any;
+        if (mm) {
+            w[n] = (struct v6m_synth_users_window){
+                .kind = V6M_SYNTH_WIN_MONTH, .start_day = first, .end_day = next - 1};
+            masks[n++] = mm;
+        }
         d = next - g->day0;
     }
-    w[n] = (struct v6m_synth_users_window){.kind = V6M_SYNTH_WIN_30D,
-                                           .start_day = g->day0 + dl - 29,
-                                           .end_day = g->day0 + dl};
-    masks[n++] = day_mask(dl - 29, dl) & day_mask(df, dl);
+    w[n] = (struct v6m_synth_users_window){
+        .kind = V6M_SYNTH_WIN_30D, .start_day = g->day0 + dl - 29, .end_day = g->day0 + dl};
+    masks[n++] = day_mask(dl - 29, dl) & any;
     for (size_t i = 0; i < n; i++)
         count_window(g, masks[i], &w[i]);
-    g->n_windows = n;
-    g->truth.windows = g->windows;
-    g->truth.n_windows = n;
+    g->n_windows = g->truth.n_windows = n;
     return V6M_OK;
 }

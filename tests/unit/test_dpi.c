@@ -42,7 +42,7 @@
  * sequence number of each side, so TCP packets look like a real stream. */
 struct tflow {
     int v6;
-    uint8_t l4;          /* 6 or 17 */
+    uint8_t l4;             /* 6 or 17 */
     uint8_t ca[16], sa[16]; /* IPv4 in the first 4 bytes */
     uint16_t cp, sp;
     uint32_t cseq, sseq; /* next sequence number each side sends */
@@ -184,31 +184,31 @@ static size_t client_hello(uint8_t *b, const char *sni)
     b[n++] = 3;
     for (int i = 0; i < 32; i++)
         b[n++] = (uint8_t)(0xa0 + i);
-    b[n++] = 0;                               /* session id */
-    put16(b, n, 4);                           /* cipher suites */
+    b[n++] = 0;     /* session id */
+    put16(b, n, 4); /* cipher suites */
     n += 2;
-    b[n++] = 0x13, b[n++] = 0x01;             /* TLS_AES_128_GCM_SHA256 */
-    b[n++] = 0xc0, b[n++] = 0x2f;             /* ECDHE_RSA_AES_128_GCM_SHA256 */
-    b[n++] = 1;                               /* compression methods */
+    b[n++] = 0x13, b[n++] = 0x01; /* TLS_AES_128_GCM_SHA256 */
+    b[n++] = 0xc0, b[n++] = 0x2f; /* ECDHE_RSA_AES_128_GCM_SHA256 */
+    b[n++] = 1;                   /* compression methods */
     b[n++] = 0;
     size_t ext_len = n;
     n += 2;
-    put16(b, n, 0), n += 2;                   /* server_name */
+    put16(b, n, 0), n += 2; /* server_name */
     put16(b, n, sl + 5), n += 2;
     put16(b, n, sl + 3), n += 2;
     b[n++] = 0;
     put16(b, n, sl), n += 2;
     memcpy(b + n, sni, sl), n += sl;
-    put16(b, n, 43), n += 2;                  /* supported_versions */
+    put16(b, n, 43), n += 2; /* supported_versions */
     put16(b, n, 5), n += 2;
     b[n++] = 4;
     b[n++] = 3, b[n++] = 4;
     b[n++] = 3, b[n++] = 3;
-    put16(b, n, 10), n += 2;                  /* supported_groups */
+    put16(b, n, 10), n += 2; /* supported_groups */
     put16(b, n, 4), n += 2;
     put16(b, n, 2), n += 2;
     put16(b, n, 29), n += 2;
-    put16(b, n, 13), n += 2;                  /* signature_algorithms */
+    put16(b, n, 13), n += 2; /* signature_algorithms */
     put16(b, n, 4), n += 2;
     put16(b, n, 2), n += 2;
     put16(b, n, 0x0804), n += 2;
@@ -225,10 +225,10 @@ static size_t client_hello(uint8_t *b, const char *sni)
 static size_t dns_msg(uint8_t *b, const char *name, int response, unsigned qtype)
 {
     size_t n = 0;
-    put16(b, n, 0x4a6b), n += 2;                /* id */
+    put16(b, n, 0x4a6b), n += 2; /* id */
     put16(b, n, response ? 0x8180 : 0x0100), n += 2;
-    put16(b, n, 1), n += 2;                     /* qdcount */
-    put16(b, n, response ? 1 : 0), n += 2;      /* ancount */
+    put16(b, n, 1), n += 2;                /* qdcount */
+    put16(b, n, response ? 1 : 0), n += 2; /* ancount */
     put16(b, n, 0), n += 2;
     put16(b, n, 0), n += 2;
     const char *p = name;
@@ -247,7 +247,7 @@ static size_t dns_msg(uint8_t *b, const char *name, int response, unsigned qtype
         put16(b, n, 0xc00c), n += 2;
         put16(b, n, qtype), n += 2;
         put16(b, n, 1), n += 2;
-        put16(b, n, 0), n += 2;                 /* ttl 300 */
+        put16(b, n, 0), n += 2; /* ttl 300 */
         put16(b, n, 300), n += 2;
         if (qtype == 28) {
             put16(b, n, 16), n += 2;
@@ -319,8 +319,14 @@ static void check_http(struct dpi *d, int v6)
     dpi_state_free(d, st);
 }
 
-static void test_http_v4(void **state) { check_http(*state, 0); }
-static void test_http_v6(void **state) { check_http(*state, 1); }
+static void test_http_v4(void **state)
+{
+    check_http(*state, 0);
+}
+static void test_http_v6(void **state)
+{
+    check_http(*state, 1);
+}
 
 /* Host matched against nDPI's host table: HTTP is the master protocol,
  * the app comes from the Host header. */
@@ -640,8 +646,9 @@ static void test_unusable_packets(void **state)
     assert_int_equal(dpi_feed(d, st, NULL, 0, f.ts, true), DPI_CONTINUE);
     /* The whole packet still classifies the flow. */
     f.cseq -= (uint32_t)n;
-    assert_int_equal(feed(d, st, &f, 1, TCP_PSH | TCP_ACK, pl, http_get(pl, sizeof(pl), "www.example.com")),
-                     DPI_DONE);
+    assert_int_equal(
+        feed(d, st, &f, 1, TCP_PSH | TCP_ACK, pl, http_get(pl, sizeof(pl), "www.example.com")),
+        DPI_DONE);
     assert_true(dpi_result(d, st, &r));
     assert_string_equal(r.proto, "HTTP");
     dpi_state_free(d, st);
@@ -675,8 +682,9 @@ static void test_pool(void **state)
     struct dpi_result r;
     tflow_init(&f, 0, 6, 40040, 80);
     handshake(d, b, &f);
-    assert_int_equal(feed(d, b, &f, 1, TCP_PSH | TCP_ACK, pl, http_get(pl, sizeof(pl), "www.example.com")),
-                     DPI_DONE);
+    assert_int_equal(
+        feed(d, b, &f, 1, TCP_PSH | TCP_ACK, pl, http_get(pl, sizeof(pl), "www.example.com")),
+        DPI_DONE);
     dpi_state_free(d, b);
     dpi_state_free(d, b); /* double free: ignored */
     dpi_get_stats(d, &s);
@@ -740,8 +748,7 @@ static void test_pool_chunks(void **state)
     for (int i = 0; i < 1000; i += 2) {
         struct tflow f;
         tflow_init(&f, i & 2, 17, (uint16_t)(20000 + i), 53);
-        assert_int_equal(feed(d, h[i], &f, 1, 0, pl, dns_msg(pl, "a.example.com", 0, 1)),
-                         DPI_DONE);
+        assert_int_equal(feed(d, h[i], &f, 1, 0, pl, dns_msg(pl, "a.example.com", 0, 1)), DPI_DONE);
     }
     for (int i = 0; i < 1000; i++)
         dpi_state_free(d, h[i]);
@@ -770,8 +777,7 @@ static size_t heap_in_use(void)
 }
 
 enum kind { K_HTTP, K_TLS, K_DNS, K_RANDOM_UDP, K_RANDOM_TCP, K__COUNT };
-static const char *const kind_names[K__COUNT] = {"http", "tls", "dns", "random-udp",
-                                                 "random-tcp"};
+static const char *const kind_names[K__COUNT] = {"http", "tls", "dns", "random-udp", "random-tcp"};
 
 /* One whole flow of the given kind: alloc, feed until DONE, result, free.
  * Returns the packets fed. */
@@ -813,14 +819,13 @@ static unsigned run_flow(struct dpi *d, enum kind k, unsigned i, uint64_t *seed)
             random_bytes(pl, 400, seed);
             pl[0] = 0xfe;
             n++;
-            if (feed(d, st, &f, (int)(n & 1), k == K_RANDOM_TCP ? TCP_PSH | TCP_ACK : 0, pl,
-                     400) == DPI_DONE)
+            if (feed(d, st, &f, (int)(n & 1), k == K_RANDOM_TCP ? TCP_PSH | TCP_ACK : 0, pl, 400) ==
+                DPI_DONE)
                 break;
             assert_true(n < 40);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     dpi_result(d, st, &r);
     dpi_state_free(d, st);
@@ -847,8 +852,10 @@ static void test_measure(void **state)
 
     struct dpi_stats s;
     dpi_get_stats(d, &s);
+    /* mallinfo2() does not see allocations under ASan: then 0. */
     print_message("dpi: sizeof(struct ndpi_flow_struct) %zu, bytes per state %zu; "
-                  "dpi_new %.0f ms, nDPI allocated %u bytes, %zu still in use\n",
+                  "dpi_new %.0f ms CPU, nDPI allocated %u bytes, heap in use after "
+                  "dpi_new +%zu bytes\n",
                   sizeof(struct ndpi_flow_struct), s.bytes_per_state, t_init * 1e3, mem_mod,
                   heap_mod);
 
@@ -871,8 +878,7 @@ static void test_measure(void **state)
         tot_t += t;
         print_message("dpi: %-10s %6u flows %7llu packets %8.3f s CPU %9.0f packets/s  "
                       "%6.0f ns/packet  nDPI heap per flow %u B\n",
-                      kind_names[k], flows, pk, t, (double)pk / t, t * 1e9 / (double)pk,
-                      per_flow);
+                      kind_names[k], flows, pk, t, (double)pk / t, t * 1e9 / (double)pk, per_flow);
     }
     print_message("dpi: mix (equal flows of each kind, packet construction included): "
                   "%.0f packets/s, %.0f ns/packet\n",

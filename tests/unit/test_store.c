@@ -446,6 +446,101 @@ static void test_migrations(void **state)
     assert_non_null(strstr(eb, want));
 }
 
+
+/* The schema of version 1 exactly as v6mon 0.1 wrote it (frozen copy:
+ * migrations must take such a database forward without losing runs). */
+static const char SCHEMA_V1[] =
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " run_key TEXT NOT NULL UNIQUE,"
+    " inputs TEXT NOT NULL DEFAULT '',"
+    " vantage TEXT NOT NULL DEFAULT '',"
+    " tool_version TEXT NOT NULL DEFAULT '',"
+    " options TEXT NOT NULL DEFAULT '{}',"
+    " started_ns INTEGER, finished_ns INTEGER,"
+    " started_utc TEXT, finished_utc TEXT,"
+    " first_packet_ns INTEGER, last_packet_ns INTEGER,"
+    " first_packet_utc TEXT, last_packet_utc TEXT,"
+    " bucket_seconds INTEGER,"
+    " schema_version INTEGER NOT NULL);"
+    "CREATE INDEX runs_kind_started ON runs(kind, started_ns);"
+    "CREATE INDEX runs_first_packet ON runs(first_packet_ns);"
+    "CREATE TABLE traffic_buckets ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " bucket_start INTEGER NOT NULL,"
+    " bucket_seconds INTEGER NOT NULL,"
+    " segment TEXT NOT NULL,"
+    " family TEXT NOT NULL CHECK (family IN ('ipv4', 'ipv6', 'other')),"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, bucket_start, segment, family)) WITHOUT ROWID;"
+    "CREATE INDEX traffic_buckets_time ON traffic_buckets(bucket_start, segment);"
+    "CREATE TABLE traffic_totals ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " family TEXT NOT NULL,"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, family)) WITHOUT ROWID;"
+    "CREATE TABLE traffic_segments ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " segment TEXT NOT NULL,"
+    " direction TEXT NOT NULL,"
+    " family TEXT NOT NULL,"
+    " packets INTEGER NOT NULL, bytes INTEGER NOT NULL, flows INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, segment, direction, family)) WITHOUT ROWID;"
+    "CREATE TABLE traffic_drops ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " reason TEXT NOT NULL,"
+    " frames INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, reason)) WITHOUT ROWID;"
+    "CREATE TABLE traffic_ipv6plus ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " metric TEXT NOT NULL,"
+    " value INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, metric)) WITHOUT ROWID;"
+    "CREATE TABLE traffic_counters ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " value INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, name)) WITHOUT ROWID;";
+
+static void test_migrate_from_v1(void **state)
+{
+    (void)state;
+    char path[128], eb[256];
+    db_path(path, sizeof(path), "v1.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, SCHEMA_V1, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO runs(kind, run_key, schema_version) "
+                                  "VALUES ('traffic', 'old-run', 1);"
+                                  "INSERT INTO traffic_totals VALUES (1, 'ipv6', 5, 500, 1);"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    v6m_store *st;
+    assert_int_equal(v6m_store_open(path, &st, eb, sizeof(eb)), V6M_OK);
+    assert_int_equal(v6m_store_db_version(st), v6m_store_schema_version());
+    v6m_store_close(st);
+    db = raw_open(path);
+    assert_int_equal(q_int(db, "PRAGMA user_version", NULL, NULL), v6m_store_schema_version());
+    /* The old run and its rows are still there; the new tables exist. */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE run_key = 'old-run'", NULL,
+                           NULL), 1);
+    assert_int_equal(q_int(db, "SELECT bytes FROM traffic_totals WHERE family = 'ipv6'", NULL,
+                           NULL), 500);
+    const char *tables[] = {"users_windows", "apps_totals", "apps_days", "app_names"};
+    for (size_t i = 0; i < 4; i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+        assert_int_equal(q_int(db, sql, NULL, NULL), 0);
+    }
+    sqlite3_close(db);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -561,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_put_and_read_back),
         cmocka_unit_test(test_replace_and_second_run),
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_migrate_from_v1),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_many_buckets),
     };
