@@ -97,6 +97,10 @@ struct v6m_apps_result {
     uint64_t inspect_pool_full;          /* TLS/QUIC reassembly states */
     uint64_t dpi_pool_full;
     uint64_t dns_answers, dns_malformed;
+    uint64_t dns_truncated;              /* responses cut short (snaplen, or an
+                                            IP fragment: payloads are not
+                                            reassembled) */
+    uint64_t dns_answers_partial;        /* answers read from those */
     uint64_t dns_cache_entries, dns_cache_evicted;
     uint64_t dpi_flows, dpi_packets;
     bool dpi_enabled;

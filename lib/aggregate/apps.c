@@ -239,6 +239,9 @@ static void learn_dns(struct appsattr *a, const struct v6m_packet *pkt,
         a->res.dns_malformed++;
     if (!m->is_response || m->rcode != 0 || !m->n_addrs)
         return;
+    /* A message cut short still gives the answers that were complete. */
+    bool cut = st == DNS_TRUNCATED;
+    a->res.dns_truncated += cut;
     uint32_t last_id = 0;
     const char *last_origin = NULL;
     for (unsigned i = 0; i < m->n_addrs && i < DNS_MAX_ADDRS; i++) {
@@ -257,6 +260,7 @@ static void learn_dns(struct appsattr *a, const struct v6m_packet *pkt,
         dnscache_put(a->dc, pkt->inner.family, pkt->inner.dst, af, addr, id, rr->ttl,
                      pkt->ts_ns);
         a->res.dns_answers++;
+        a->res.dns_answers_partial += cut;
     }
 }
 

@@ -143,11 +143,11 @@ bad:
  * labels may lie anywhere before len. On success *next is the offset after
  * the in-place part; when out is not NULL the text form is written there
  * (CLASSIFY_NAME_MAX bytes) and *valid says whether it is a usable name
- * (out is "" when not).
+ * (out is "" when not) and *out_len its length.
  */
 static enum dns_status name_read(const uint8_t *msg, size_t len, size_t pos,
                                  size_t limit, bool hard_limit, size_t *next,
-                                 char *out, bool *valid)
+                                 char *out, bool *valid, size_t *out_len)
 {
     size_t p = pos, bound = limit, wire = 0, o = 0;
     unsigned jumps = 0;
@@ -200,8 +200,11 @@ static enum dns_status name_read(const uint8_t *msg, size_t len, size_t pos,
         p += (size_t)b + 1;
     }
     ok = ok && wire > 0;
-    if (out)
-        out[ok ? o : 0] = '\0';
+    if (out) {
+        o = ok ? o : 0;
+        out[o] = '\0';
+        *out_len = o;
+    }
     *valid = ok;
     return DNS_OK;
 }
@@ -235,10 +238,12 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
 
     size_t pos = DNS_HDR_LEN;
     char name[CLASSIFY_NAME_MAX];
+    size_t nlen = 0;
     bool valid;
     enum dns_status rc;
     for (unsigned q = 0; q < out->qdcount; q++) {
-        rc = name_read(msg, len, pos, len, false, &pos, q == 0 ? name : NULL, &valid);
+        rc = name_read(msg, len, pos, len, false, &pos, q == 0 ? name : NULL, &valid,
+                       &nlen);
         if (rc != DNS_OK)
             return rc;
         if (len - pos < 4)
@@ -247,7 +252,7 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
             out->qtype = load_be16(msg + pos);
             out->qclass = load_be16(msg + pos + 2);
             if (valid)
-                memcpy(out->qname, name, strlen(name) + 1);
+                memcpy(out->qname, name, nlen + 1);
         }
         pos += 4;
     }
@@ -256,7 +261,7 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
         return DNS_OK;
 
     for (unsigned a = 0; a < out->ancount; a++) {
-        rc = name_read(msg, len, pos, len, false, &pos, name, &valid);
+        rc = name_read(msg, len, pos, len, false, &pos, name, &valid, &nlen);
         if (rc != DNS_OK)
             return rc;
         if (len - pos < 10)
@@ -281,7 +286,7 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
                 continue;
             }
             struct dns_rr_addr *r = &out->addrs[out->n_addrs++];
-            memcpy(r->owner, name, strlen(name) + 1);
+            memcpy(r->owner, name, nlen + 1);
             r->family = alen == 4 ? 4 : 6;
             memset(r->addr, 0, sizeof(r->addr));
             memcpy(r->addr, msg + rdata, alen);
@@ -289,8 +294,8 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
         } else if (in && type == DNS_TYPE_CNAME) {
             char target[CLASSIFY_NAME_MAX];
             bool tvalid;
-            size_t tnext;
-            rc = name_read(msg, len, rdata, pos, true, &tnext, target, &tvalid);
+            size_t tnext, tlen = 0;
+            rc = name_read(msg, len, rdata, pos, true, &tnext, target, &tvalid, &tlen);
             if (rc != DNS_OK)
                 return rc;
             if (!valid || !tvalid || out->n_cnames >= DNS_MAX_CNAMES) {
@@ -298,8 +303,8 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
                 continue;
             }
             struct dns_rr_cname *r = &out->cnames[out->n_cnames++];
-            memcpy(r->owner, name, strlen(name) + 1);
-            memcpy(r->target, target, strlen(target) + 1);
+            memcpy(r->owner, name, nlen + 1);
+            memcpy(r->target, target, tlen + 1);
             r->ttl = ttl;
         } else {
             out->skipped++;

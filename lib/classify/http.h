@@ -47,9 +47,12 @@ enum http_status {
  *   NONE.
  * - Headers not ended within the data -> NEED_MORE; not ended within the
  *   first HTTP_SCAN_MAX bytes -> NONE (give up).
- * - MALFORMED: after a valid request line, a header line without ':',
- *   whitespace before the ':', a NUL / control byte in a header line, a
- *   folded (obs-fold) Host value, or a Host port that is not digits.
+ * - MALFORMED: after a valid request line, a header line whose field name
+ *   is not a token (RFC 9110 5.6.2: empty, whitespace before the ':',
+ *   control or non-ASCII bytes) or that has no ':', or a Host port that is
+ *   not digits. Values of other fields are not inspected (that is what
+ *   keeps the scan at one memchr per line); lines starting with
+ *   whitespace (obs-fold continuations) are skipped.
  */
 enum http_status http_request_host(const uint8_t *data, size_t len, char *host, size_t cap);
 

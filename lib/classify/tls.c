@@ -60,6 +60,7 @@ struct hs_rd {
     size_t len;      /* bytes available */
     size_t pos;      /* next byte of data */
     size_t frag_end; /* end of the current fragment (may be beyond len) */
+    size_t lim;      /* min(frag_end, len): readable without crossing; pos once failed */
     size_t hpos;     /* handshake bytes consumed so far */
     bool records;    /* data is a record stream (else one bare fragment) */
     enum tls_status err; /* TLS_SNI_FOUND = no error yet */
@@ -71,67 +72,62 @@ static void rd_init(struct hs_rd *r, const uint8_t *data, size_t len, bool recor
     r->len = len;
     r->pos = 0;
     r->frag_end = records ? 0 : len;
+    r->lim = r->frag_end;
     r->hpos = 0;
     r->records = records;
     r->err = TLS_SNI_FOUND;
 }
 
-/* Make at least one byte of the current fragment readable at pos, crossing
- * into the next record when the current one is used up. */
+static bool rd_fail(struct hs_rd *r, enum tls_status err)
+{
+    r->err = err;
+    r->lim = r->pos; /* the inline fast paths now fail too */
+    return false;
+}
+
+/* Slow path: make at least one byte readable at pos, crossing into the
+ * next record when the current one is used up. */
 static bool rd_fill(struct hs_rd *r)
 {
     if (r->err != TLS_SNI_FOUND)
         return false;
-    if (r->pos < r->frag_end) {
-        if (r->pos < r->len)
-            return true;
-        r->err = TLS_SNI_NEED_MORE;
-        return false;
-    }
-    if (!r->records) {
-        r->err = TLS_SNI_NEED_MORE;
-        return false;
-    }
+    if (r->pos < r->lim)
+        return true;
+    if (r->pos < r->frag_end || !r->records)
+        return rd_fail(r, TLS_SNI_NEED_MORE); /* inside a fragment: bytes missing */
     size_t left = r->len - r->pos;
     const uint8_t *h = r->data + r->pos;
-    if ((left >= 1 && h[0] != TLS_CT_HANDSHAKE) || (left >= 2 && h[1] != 3)) {
-        r->err = TLS_SNI_MALFORMED;
-        return false;
-    }
-    if (left < TLS_RECORD_HDR) {
-        r->err = TLS_SNI_NEED_MORE;
-        return false;
-    }
+    if ((left >= 1 && h[0] != TLS_CT_HANDSHAKE) || (left >= 2 && h[1] != 3))
+        return rd_fail(r, TLS_SNI_MALFORMED);
+    if (left < TLS_RECORD_HDR)
+        return rd_fail(r, TLS_SNI_NEED_MORE);
     size_t rlen = load_be16(h + 3);
-    if (rlen == 0 || rlen > TLS_RECORD_MAX) { /* RFC 8446 5.1: no empty handshake records */
-        r->err = TLS_SNI_MALFORMED;
-        return false;
-    }
+    if (rlen == 0 || rlen > TLS_RECORD_MAX) /* RFC 8446 5.1: no empty handshake records */
+        return rd_fail(r, TLS_SNI_MALFORMED);
     r->pos += TLS_RECORD_HDR;
     r->frag_end = r->pos + rlen;
-    if (r->pos >= r->len) {
-        r->err = TLS_SNI_NEED_MORE;
-        return false;
-    }
+    r->lim = r->frag_end < r->len ? r->frag_end : r->len;
+    if (r->pos >= r->len)
+        return rd_fail(r, TLS_SNI_NEED_MORE);
     return true;
 }
 
-static size_t rd_chunk(const struct hs_rd *r)
+static inline uint8_t rd_u8(struct hs_rd *r)
 {
-    size_t e = r->frag_end < r->len ? r->frag_end : r->len;
-    return e - r->pos;
-}
-
-static uint8_t rd_u8(struct hs_rd *r)
-{
-    if (!rd_fill(r))
+    if (r->pos >= r->lim && !rd_fill(r))
         return 0;
     r->hpos++;
     return r->data[r->pos++];
 }
 
-static uint16_t rd_u16(struct hs_rd *r)
+static inline uint16_t rd_u16(struct hs_rd *r)
 {
+    if (r->lim - r->pos >= 2) { /* both bytes in this fragment */
+        uint16_t v = load_be16(r->data + r->pos);
+        r->pos += 2;
+        r->hpos += 2;
+        return v;
+    }
     uint16_t v = (uint16_t)(rd_u8(r) << 8);
     return (uint16_t)(v | rd_u8(r));
 }
@@ -140,9 +136,9 @@ static uint16_t rd_u16(struct hs_rd *r)
 static bool rd_bytes(struct hs_rd *r, uint8_t *dst, size_t n)
 {
     while (n) {
-        if (!rd_fill(r))
+        if (r->pos >= r->lim && !rd_fill(r))
             return false;
-        size_t take = rd_chunk(r);
+        size_t take = r->lim - r->pos;
         if (take > n)
             take = n;
         if (dst) {
@@ -162,10 +158,8 @@ static bool rd_within(struct hs_rd *r, size_t end, size_t n)
 {
     if (r->err != TLS_SNI_FOUND)
         return false;
-    if (r->hpos > end || end - r->hpos < n) {
-        r->err = TLS_SNI_MALFORMED;
-        return false;
-    }
+    if (r->hpos > end || end - r->hpos < n)
+        return rd_fail(r, TLS_SNI_MALFORMED);
     return true;
 }
 
@@ -188,7 +182,7 @@ static int parse_server_name(struct hs_rd *r, size_t ext_end, char *sni, size_t 
     if (r->err != TLS_SNI_FOUND)
         return 0;
     if (list != ext_end - r->hpos) {
-        r->err = TLS_SNI_MALFORMED;
+        rd_fail(r, TLS_SNI_MALFORMED);
         return 0;
     }
     int state = 2;
@@ -207,7 +201,7 @@ static int parse_server_name(struct hs_rd *r, size_t ext_end, char *sni, size_t 
         }
         /* RFC 6066 3: HostName<1..2^16-1>, at most one per name type. */
         if (have_host || n == 0) {
-            r->err = TLS_SNI_MALFORMED;
+            rd_fail(r, TLS_SNI_MALFORMED);
             return 0;
         }
         have_host = true;
@@ -241,7 +235,7 @@ static enum tls_status parse_client_hello(struct hs_rd *r, char *sni, size_t cap
         return r->err;
     size_t n = rd_u8(r);
     if (r->err == TLS_SNI_FOUND && n > 32)
-        r->err = TLS_SNI_MALFORMED;
+        rd_fail(r, TLS_SNI_MALFORMED);
     if (!rd_within(r, end, n) || !rd_bytes(r, NULL, n))
         return r->err;
     /* cipher_suites */
@@ -249,7 +243,7 @@ static enum tls_status parse_client_hello(struct hs_rd *r, char *sni, size_t cap
         return r->err;
     n = rd_u16(r);
     if (r->err == TLS_SNI_FOUND && (n < 2 || (n & 1)))
-        r->err = TLS_SNI_MALFORMED;
+        rd_fail(r, TLS_SNI_MALFORMED);
     if (!rd_within(r, end, n) || !rd_bytes(r, NULL, n))
         return r->err;
     /* legacy_compression_methods */
@@ -257,7 +251,7 @@ static enum tls_status parse_client_hello(struct hs_rd *r, char *sni, size_t cap
         return r->err;
     n = rd_u8(r);
     if (r->err == TLS_SNI_FOUND && n < 1)
-        r->err = TLS_SNI_MALFORMED;
+        rd_fail(r, TLS_SNI_MALFORMED);
     if (!rd_within(r, end, n) || !rd_bytes(r, NULL, n))
         return r->err;
     if (r->hpos == end)
@@ -266,7 +260,7 @@ static enum tls_status parse_client_hello(struct hs_rd *r, char *sni, size_t cap
         return r->err;
     n = rd_u16(r);
     if (r->err == TLS_SNI_FOUND && n != end - r->hpos)
-        r->err = TLS_SNI_MALFORMED;
+        rd_fail(r, TLS_SNI_MALFORMED);
 
     int sni_state = 0;
     while (r->err == TLS_SNI_FOUND && r->hpos < end) {
@@ -281,7 +275,7 @@ static enum tls_status parse_client_hello(struct hs_rd *r, char *sni, size_t cap
             continue;
         }
         if (sni_state != 0) { /* RFC 8446 4.2: one extension of each type */
-            r->err = TLS_SNI_MALFORMED;
+            rd_fail(r, TLS_SNI_MALFORMED);
             break;
         }
         sni_state = parse_server_name(r, r->hpos + elen, sni, cap);

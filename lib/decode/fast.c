@@ -20,9 +20,10 @@
  * v6m_decoder_decode() runs the machine from that state. Every layer it
  * does take writes exactly the fields, in the same way, as the state
  * function for that layer (ip_begin() and ip_l4_payload() are shared), so
- * a record never depends on which path decoded it. The unit test
- * test_decode_fast_matches (and the differential harness described in
- * docs/internals/decode.md) compare both paths frame by frame.
+ * a record never depends on which path decoded it. decoder_set_fast()
+ * switches the fast path off so that a test can decode the same frames
+ * both ways and compare the records byte for byte (docs/internals/
+ * decode.md says what was compared).
  *
  * Why: the state machine's dispatch is an indirect jump per layer, which
  * the branch predictor misses whenever the mix of encapsulations changes

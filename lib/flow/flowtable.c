@@ -516,6 +516,12 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         if (ft->now - ft->head_q_ns <= ft->cfg.idle_ns)
             break;
         uint32_t h = ft->head;
+        /* The next head is due soon after this one (the queue is in time
+         * order) and is the entry touched longest ago: start loading it
+         * now, the next packet's step will find it in cache. */
+        uint32_t nx = ft->q[h].next;
+        if (nx != NIL)
+            __builtin_prefetch(&ft->ent[nx].last_ns);
         if (is_idle(ft, &ft->ent[h], ft->now))
             flow_end(ft, h, V6M_FLOW_END_IDLE);
         else

@@ -16,6 +16,13 @@
 #define TEXT_APPS_MAX 25
 #define TEXT_DAYS_MAX 14
 
+/* Shared infrastructure of a company ("Tencent (shared)", category infra)
+ * is listed like an app but is not one of the apps I6 counts. */
+static bool is_infra(const struct v6m_app_stats *app)
+{
+    return app->category && strcmp(app->category, "infra") == 0;
+}
+
 static double ratio(uint64_t num, uint64_t den)
 {
     return den ? (double)num / (double)den : -1.0;
@@ -272,11 +279,12 @@ void report_apps_json(struct json_writer *w, const struct v6m_apps_result *a,
     uint64_t all_bytes = a->total[1].bytes + a->total[2].bytes;
     json_key(w, "apps");
     json_begin_array(w);
-    size_t showing = 0;
+    size_t showing = 0, counted = 0;
     for (size_t i = 0; i < a->n_apps; i++) {
         const struct v6m_app_stats *app = &a->apps[i];
         uint64_t app_bytes = app->fam[1].bytes + app->fam[2].bytes;
-        showing += app->shows_ipv6;
+        showing += app->shows_ipv6 && !is_infra(app);
+        counted += !is_infra(app);
         json_begin_object(w);
         json_key(w, "app");
         json_string(w, app->name);
@@ -343,8 +351,8 @@ void report_apps_json(struct json_writer *w, const struct v6m_apps_result *a,
     json_key(w, "I6_apps_showing_ipv6");
     json_u64(w, showing);
     json_key(w, "I6_apps_seen");
-    json_u64(w, a->n_apps);
-    json_ratio(w, "I6_share", ratio(showing, a->n_apps));
+    json_u64(w, counted);
+    json_ratio(w, "I6_share", ratio(showing, counted));
     json_key(w, "I6_target");
     json_double(w, 1.0, 3);
     json_key(w, "I7_target");
@@ -379,6 +387,10 @@ void report_apps_json(struct json_writer *w, const struct v6m_apps_result *a,
     json_u64(w, a->dns_answers);
     json_key(w, "dns_malformed");
     json_u64(w, a->dns_malformed);
+    json_key(w, "dns_truncated");
+    json_u64(w, a->dns_truncated);
+    json_key(w, "dns_answers_partial");
+    json_u64(w, a->dns_answers_partial);
     json_key(w, "dns_cache_entries_max");
     json_u64(w, a->dns_cache_entries);
     json_key(w, "dns_cache_evicted");
@@ -427,13 +439,15 @@ void report_apps_text(FILE *out, const struct v6m_apps_result *a)
 {
     char b1[32], p1[16], p2[16];
     uint64_t all_bytes = a->total[1].bytes + a->total[2].bytes;
-    size_t showing = 0;
-    for (size_t i = 0; i < a->n_apps; i++)
-        showing += a->apps[i].shows_ipv6;
-    pct(ratio(showing, a->n_apps), p1, sizeof(p1));
+    size_t showing = 0, counted = 0;
+    for (size_t i = 0; i < a->n_apps; i++) {
+        showing += a->apps[i].shows_ipv6 && !is_infra(&a->apps[i]);
+        counted += !is_infra(&a->apps[i]);
+    }
+    pct(ratio(showing, counted), p1, sizeof(p1));
     fprintf(out, "\nApps: IPv6 concentration (I7, target 70%%) and support seen in traffic "
-                 "(I6: %zu of %zu apps, %s; target 100%%)\n",
-            showing, a->n_apps, p1);
+                 "(I6: %zu of %zu apps, %s; target 100%%; shared infrastructure not counted)\n",
+            showing, counted, p1);
     fprintf(out, "%-22s %-13s %10s %7s %6s %8s  %s\n", "app", "category", "bytes", "I7",
             "share", "IPv6", "IPv4-only domains (bytes)");
     for (size_t i = 0; i < a->n_apps && i < TEXT_APPS_MAX; i++) {

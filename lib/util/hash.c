@@ -196,7 +196,7 @@ void digest128_final(struct digest128 *d, uint8_t out[16])
     uint64_t a = (uint64_t)c[1] << 32 | c[0];
     uint64_t b = (uint64_t)c[3] << 32 | c[2];
     a = hash_fmix64(a ^ (d->length * DG_K1));
-    b = hash_fmix64(b ^ (d->length * DG_K2 + DG_K3));
+    b = hash_fmix64(b ^ (d->length * DG_K2 + DG_K1));
     b ^= hash_fmix64(a + DG_K3);
     a ^= hash_fmix64(b + DG_K1);
     for (int k = 0; k < 8; k++) {

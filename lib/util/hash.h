@@ -16,7 +16,7 @@
  *     the bytes at offsets p with floor(p / 8) mod 4 == j, in order: the
  *     input's 8-byte words dealt to the lanes in turn;
  *   - with L the length in bytes, x = c1 << 32 | c0, y = c3 << 32 | c2:
- *     a = fmix64(x ^ L*K1); b = fmix64(y ^ (L*K2 + K3));
+ *     a = fmix64(x ^ L*K1); b = fmix64(y ^ (L*K2 + K1));
  *     b ^= fmix64(a + K3); a ^= fmix64(b + K1)  (constants in hash.c);
  *   - the digest is a then b, each big-endian.
  * Every step after the lanes is invertible for a given length, and a CRC

@@ -113,8 +113,16 @@ def main(argv):
             cmp(f"named_no_app {f} {k}", summ["named_no_app"][f][k], named_no_app[f][k])
             cmp(f"unattributed {f} {k}", summ["unattributed"][f][k],
                 tru["unattributed"][f][k])
-    showing = sum(1 for a in rep["apps"] if a["shows_ipv6"])
+    # I6 counts apps, not a company's shared infrastructure (category infra).
+    cats = {}
+    for path in argv[3:]:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.reader(l for l in f if l.strip() and not l.lstrip().startswith("#")):
+                cats[row[0]] = row[1]
+    apps = [a for a in want_apps if cats.get(a) != "infra"]
+    showing = sum(1 for a in apps if got_apps.get(a, {}).get("shows_ipv6"))
     cmp("I6 apps showing", summ["indicators"]["I6_apps_showing_ipv6"], showing)
+    cmp("I6 apps seen", summ["indicators"]["I6_apps_seen"], len(apps))
 
     for line in bad[:40]:
         print(line)

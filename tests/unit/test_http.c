@@ -153,12 +153,19 @@ static void http_malformed(void **state)
         "GET / HTTP/1.1\r\nNoColonHere\r\nHost: a.example\r\n\r\n",
         "GET / HTTP/1.1\r\n: empty-name\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a.example:80x\r\n\r\n",
-        "GET / HTTP/1.1\r\nX: a\rb\r\nHost: a.example\r\n\r\n", /* bare CR */
+        "GET / HTTP/1.1\r\nBad Name: x\r\nHost: a.example\r\n\r\n",
+        "GET / HTTP/1.1\r\nX\rY: a\r\nHost: a.example\r\n\r\n", /* bare CR in a name */
+        "GET / HTTP/1.1\r\nX-\xc3\xa9: a\r\nHost: a.example\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(h(bad[i]), HTTP_HOST_MALFORMED);
-    const char nul[] = "GET / HTTP/1.1\r\nX: a\0b\r\nHost: a.example\r\n\r\n";
+    const char nul[] = "GET / HTTP/1.1\r\nX\0: a\r\nHost: a.example\r\n\r\n";
     assert_int_equal(hn(nul, sizeof(nul) - 1), HTTP_HOST_MALFORMED);
+    /* values of other fields are not inspected: a NUL or bare CR there
+     * does not hide the Host; in the Host value it makes it no name */
+    const char nulv[] = "GET / HTTP/1.1\r\nX: a\0\rb\r\nHost: a.example\r\n\r\n";
+    assert_int_equal(hn(nulv, sizeof(nulv) - 1), HTTP_HOST_FOUND);
+    assert_int_equal(h("GET / HTTP/1.1\r\nHost: a\rb.example\r\n\r\n"), HTTP_HOST_NONE);
 }
 
 /* Every prefix: NEED_MORE until the Host line's LF, FOUND from there. */
