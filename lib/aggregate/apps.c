@@ -200,12 +200,18 @@ static union reasm_state *reasm_take(struct appsattr *a, struct flow_side *fs, u
     return &a->pool[slot];
 }
 
+/* dpi_state: an nDPI state handle >= 0, DPI_NONE, or DPI_WANTED (the flow
+ * has no name yet: nDPI starts on its first payload that our own parsers
+ * could not name, so the many flows named by SNI/Host/QUIC never cost an
+ * nDPI state, and handshake packets without payload are not fed). */
+#define DPI_NONE (-1)
+#define DPI_WANTED (-2)
+
 static void dpi_release(struct appsattr *a, struct flow_side *fs)
 {
-    if (fs->dpi_state >= 0) {
+    if (fs->dpi_state >= 0)
         dpi_state_free(a->dpi, fs->dpi_state);
-        fs->dpi_state = -1;
-    }
+    fs->dpi_state = DPI_NONE;
 }
 
 static void set_name(struct appsattr *a, struct flow_side *fs, const char *name,
@@ -368,13 +374,13 @@ static void inspect_udp(struct appsattr *a, const uint8_t *p, size_t n, struct f
 
 /* ---- per flow / per packet ---------------------------------------------- */
 
-void apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
+bool apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
                        struct flow_side *fs)
 {
     fs->method = V6M_NAME_NONE;
     fs->name_id = 0;
     fs->app = -1;
-    fs->dpi_state = -1;
+    fs->dpi_state = DPI_NONE;
     fs->reasm = 0;
     fs->reasm_kind = FLOWSIDE_REASM_NONE;
     fs->dpi_packets = 0;
@@ -383,7 +389,7 @@ void apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
     fs->inspect_left = 0;
     uint8_t p = pkt->l4_proto;
     if ((p != 6 && p != 17) || is_dns_port(pkt))
-        return;
+        return false;
     bool other = false;
     uint32_t id = dnscache_get(a->dc, pkt->inner.family, pkt->inner.src, pkt->inner.family,
                                pkt->inner.dst, pkt->ts_ns, &other);
@@ -392,11 +398,9 @@ void apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
         fs->method = other ? V6M_NAME_DNS_ANY : V6M_NAME_DNS;
     }
     fs->inspect_left = (uint8_t)a->cfg.inspect_packets;
-    if (!id && a->dpi) {
-        fs->dpi_state = dpi_state_alloc(a->dpi);
-        if (fs->dpi_state < 0)
-            a->res.dpi_pool_full++;
-    }
+    if (!id && a->dpi)
+        fs->dpi_state = DPI_WANTED;
+    return true;
 }
 
 /* nDPI's answer for a flow without a name. A host name nDPI extracted (from
@@ -425,22 +429,25 @@ static void dpi_take_result(struct appsattr *a, struct flow_side *fs)
     }
 }
 
-void apps_packet(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t *data,
+void apps_dns(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t *data)
+{
+    size_t n = pkt->payload_len;
+    const uint8_t *p = data + pkt->payload_offset;
+    if (pkt->l4_proto == 17)
+        learn_dns(a, pkt, p, n);
+    else if (pkt->l4_proto == 6 && n > 2 && (size_t)(p[0] << 8 | p[1]) == n - 2)
+        learn_dns(a, pkt, p + 2, n - 2);
+}
+
+bool apps_packet(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t *data,
                  struct flow_side *fs)
 {
+    if (!fs->inspect_left && fs->dpi_state == DPI_NONE)
+        return false;
     if (!data)
-        return;
+        return true;
     size_t n = pkt->payload_len;
     const uint8_t *p = n ? data + pkt->payload_offset : NULL;
-    if (n && pkt->sport == 53) {
-        if (pkt->l4_proto == 17) {
-            learn_dns(a, pkt, p, n);
-        } else if (pkt->l4_proto == 6 && n > 2 && (size_t)(p[0] << 8 | p[1]) == n - 2) {
-            learn_dns(a, pkt, p + 2, n - 2);
-        }
-    }
-    if (!fs->inspect_left && fs->dpi_state < 0)
-        return;
     if (fs->inspect_left && n && pkt->sport == fs->init_sport &&
         memcmp(pkt->inner.src, fs->init_src, 16) == 0) {
         fs->inspect_left--;
@@ -451,7 +458,17 @@ void apps_packet(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t
         if (!fs->inspect_left)
             reasm_release(a, fs);
     }
-    if (fs->dpi_state >= 0) {
+    if (fs->dpi_state == DPI_WANTED && n && !fs->name_id) {
+        fs->dpi_state = dpi_state_alloc(a->dpi);
+        if (fs->dpi_state < 0) {
+            fs->dpi_state = DPI_NONE;
+            a->res.dpi_pool_full++;
+        }
+    } else if (fs->dpi_state == DPI_WANTED && fs->name_id) {
+        fs->dpi_state = DPI_NONE;
+    }
+    /* nDPI reads payloads; packets without one (TCP ACKs) only cost time. */
+    if (fs->dpi_state >= 0 && n) {
         uint32_t off = pkt->inner.offset;
         if (off < pkt->caplen) {
             a->res.dpi_packets++;
@@ -464,6 +481,7 @@ void apps_packet(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t
             }
         }
     }
+    return fs->inspect_left || fs->dpi_state != DPI_NONE;
 }
 
 /* ---- accounting ---------------------------------------------------------- */

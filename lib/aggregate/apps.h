@@ -42,12 +42,16 @@ struct apps_config {
 struct appsattr *apps_new(const struct apps_config *cfg, char *err, size_t errlen);
 void apps_free(struct appsattr *a);
 
-void apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
+/* Returns whether apps_packet() wants the flow's packets (inspection or
+ * nDPI under way); once it returns false the flow needs no more calls. */
+bool apps_flow_created(struct appsattr *a, const struct v6m_packet *pkt,
                        struct flow_side *fs);
 /* data: the frame the record was decoded from (NULL for records released
- * from the fragment table: they have no payload). */
-void apps_packet(struct appsattr *a, const struct v6m_packet *pkt,
+ * from the fragment table: they have no payload). Same return value. */
+bool apps_packet(struct appsattr *a, const struct v6m_packet *pkt,
                  const uint8_t *data, struct flow_side *fs);
+/* A DNS response (source port 53, payload present): learn its answers. */
+void apps_dns(struct appsattr *a, const struct v6m_packet *pkt, const uint8_t *data);
 void apps_flow_end(struct appsattr *a, const struct flow_entry *e, struct flow_side *fs);
 bool apps_finish(struct appsattr *a);
 const struct v6m_apps_result *apps_result(const struct appsattr *a);

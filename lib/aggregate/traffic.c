@@ -41,6 +41,11 @@
 #include "util/hash.h"
 #include "util/strutil.h"
 
+/* A flow entry's aux: its side-state slot + 1, and AUX_INSPECT while the
+ * apps part wants every packet of the flow (see side_packet). */
+#define AUX_INSPECT 0x80000000u
+#define AUX_SLOT(aux) (((aux) & ~AUX_INSPECT) - 1)
+
 #define TRAFFIC_IFNAMES 32  /* interface names remembered for released records */
 #define TRAFFIC_IFNAME_LEN 64
 
@@ -83,6 +88,7 @@ struct v6m_traffic {
     struct flow_side *side;           /* [flow_max], pages touched on use */
     uint32_t *side_free;              /* stack of free slots */
     size_t side_nfree;
+    bool day_aligned;                 /* buckets divide a UTC day */
 
     /* Interface names for released (previously held) records. */
     char ifnames[TRAFFIC_IFNAMES][TRAFFIC_IFNAME_LEN];
@@ -127,10 +133,13 @@ static void traffic_on_end_entry(void *user, struct flow_entry *e, uint8_t end)
     v6m_traffic *t = user;
     if (!e->aux)
         return;
-    struct flow_side *fs = &t->side[e->aux - 1];
+    uint32_t slot = AUX_SLOT(e->aux);
+    struct flow_side *fs = &t->side[slot];
+    if (t->users)
+        users_flow_end(t->users, e, fs);
     if (t->apps)
         apps_flow_end(t->apps, e, fs);
-    t->side_free[t->side_nfree++] = e->aux - 1;
+    t->side_free[t->side_nfree++] = slot;
     e->aux = 0;
 }
 
@@ -217,6 +226,7 @@ v6m_err v6m_traffic_open(const struct v6m_traffic_config *cfg,
             t->side_free[i] = (uint32_t)(t->cfg.flow_max - 1 - i);
         t->side_nfree = t->cfg.flow_max;
     }
+    t->day_aligned = (86400ULL * 1000000000ULL) % t->cfg.bucket_ns == 0;
     if (t->cfg.users) {
         struct users_config uc = {
             .mode = t->cfg.subscriber_mode,
@@ -375,10 +385,19 @@ static inline bool addresses_cut(const struct v6m_packet *pkt)
     return memcmp(pkt->inner.src, zero, 16) == 0 && memcmp(pkt->inner.dst, zero, 16) == 0;
 }
 
-/* Users and apps of one packet of flow e (side state in t->side). */
+/* Users and apps of one packet of flow e. The side state lives in another
+ * array (another cache line), so a packet touches it only when it must:
+ * when the flow is created; when the flow's first packet in a time bucket
+ * may start a new UTC day for the user windows (every packet when buckets
+ * do not divide a day); and while the apps part still inspects the flow
+ * (AUX_INSPECT in the entry's aux). DNS responses feed the DNS cache from
+ * the packet alone. */
 static void side_packet(v6m_traffic *t, const struct v6m_packet *pkt, const uint8_t *data,
-                        struct flow_entry *e, bool created, unsigned sid, unsigned dir)
+                        struct flow_entry *e, bool created, bool new_bucket, unsigned sid,
+                        unsigned dir)
 {
+    if (t->apps && pkt->sport == 53 && pkt->payload_len && data)
+        apps_dns(t->apps, pkt, data);
     if (created) {
         if (!t->side_nfree) /* cannot happen: one slot per possible flow */
             return;
@@ -387,16 +406,20 @@ static void side_packet(v6m_traffic *t, const struct v6m_packet *pkt, const uint
         struct flow_side *fs = &t->side[slot];
         if (t->users)
             users_flow_created(t->users, pkt, (uint8_t)dir, fs);
-        if (t->apps)
-            apps_flow_created(t->apps, pkt, fs);
+        if (t->apps && apps_flow_created(t->apps, pkt, fs))
+            e->aux |= AUX_INSPECT;
     }
     if (!e->aux)
         return;
-    struct flow_side *fs = &t->side[e->aux - 1];
-    if (t->users)
+    bool users = t->users && (created || new_bucket || !t->day_aligned);
+    bool apps = (e->aux & AUX_INSPECT) != 0;
+    if (!users && !apps)
+        return;
+    struct flow_side *fs = &t->side[AUX_SLOT(e->aux)];
+    if (users)
         users_packet(t->users, pkt->ts_ns, sid, fs);
-    if (t->apps)
-        apps_packet(t->apps, pkt, data, fs);
+    if (apps && !apps_packet(t->apps, pkt, data, fs))
+        e->aux &= ~AUX_INSPECT;
 }
 
 static void count_record(v6m_traffic *t, const struct v6m_packet *pkt,
@@ -457,12 +480,13 @@ static void count_record(v6m_traffic *t, const struct v6m_packet *pkt,
                 t->segs[sid].fam[fam].flows++;
                 sd->fam[fam].flows++;
             }
-            if (row && e->user != t->cur_start + 1) {
+            bool new_bucket = e->user != t->cur_start + 1;
+            if (row && new_bucket) {
                 row[sid].fam[fam].flows++;
                 e->user = t->cur_start + 1;
             }
             if (t->side)
-                side_packet(t, pkt, data, e, created, sid, dir);
+                side_packet(t, pkt, data, e, created, new_bucket || !row, sid, dir);
         }
     }
 

@@ -180,13 +180,19 @@ static void set_add(struct users *u, struct userset **slot, uint64_t key, uint8_
     userset_add(*slot, key, flags);
 }
 
+void users_flow_end(struct users *u, const struct flow_entry *e, const struct flow_side *fs)
+{
+    uint64_t n = e->packets[0] + e->packets[1];
+    if (fs->sub)
+        u->res.packets_attributed += n;
+    else
+        u->res.packets_unattributed += n;
+}
+
 void users_packet(struct users *u, uint64_t ts_ns, unsigned segment, struct flow_side *fs)
 {
-    if (!fs->sub) {
-        u->res.packets_unattributed++;
+    if (!fs->sub)
         return;
-    }
-    u->res.packets_attributed++;
     uint32_t day1 = (uint32_t)(ts_ns / DAY_NS) + 1;
     if (fs->day_marked == day1)
         return;

@@ -5,7 +5,8 @@
  * Lifecycle: users_new() -> users_flow_created() when a flow is created
  * (finds its subscriber, sets its flags) -> users_packet() for every packet
  * of a flow (adds the flow's flags to the day window when the packet is the
- * flow's first in that UTC day) -> users_finish() (builds the month, 30-day
+ * flow's first in that UTC day; the pipeline may skip packets that cannot
+ * start a new day) -> users_flow_end() -> users_finish() (builds the month, 30-day
  * and whole-input windows by merging days) -> users_result().
  *
  * Memory: one userset (lib/stats/userset.h) per (day, segment) and per
@@ -25,6 +26,7 @@
 #include <v6mon/users.h>
 
 #include "aggregate/flowside.h"
+#include "flow/flowtable.h"
 
 #define USERS_MAX_DAYS 400
 #define USERS_EXACT_DEFAULT ((size_t)1 << 18)
@@ -45,6 +47,8 @@ void users_flow_created(struct users *u, const struct v6m_packet *pkt,
                         uint8_t direction, struct flow_side *fs);
 void users_packet(struct users *u, uint64_t ts_ns, unsigned segment,
                   struct flow_side *fs);
+/* At the flow's end: its packets count as with or without a subscriber. */
+void users_flow_end(struct users *u, const struct flow_entry *e, const struct flow_side *fs);
 /* Returns false when out of memory (the result is then incomplete). */
 bool users_finish(struct users *u);
 const struct v6m_users_result *users_result(const struct users *u);

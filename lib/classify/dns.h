@@ -27,7 +27,7 @@
 /* Size of every name buffer: 253 characters + NUL, rounded up. */
 #define CLASSIFY_NAME_MAX 256
 
-#define DNS_MAX_ADDRS 32
+#define DNS_MAX_ADDRS 256  /* a 4096-byte EDNS answer holds at most ~250 A records */
 #define DNS_MAX_CNAMES 16
 
 #define DNS_TYPE_A 1

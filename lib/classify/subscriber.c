@@ -13,8 +13,10 @@
  * key of 0 is remapped to 1 (0 means "none").
  *
  * UE map: open addressing, linear probing, keyed by the UE address ('4' +
- * /32 or '6' + /64 prefix, hashed), value = bearer key. It is bounded: once
- * full, new UE addresses are not remembered (ue_map_full) and their
+ * /32 or '6' + /64 prefix, hashed), value = bearer key. It starts small and
+ * doubles while more than half full (memory follows the subscribers seen),
+ * up to ue_map_max entries; once full, new UE addresses are not remembered
+ * (ue_map_full) and their
  * downlink-first flows fall back to the downlink key. Entries are never
  * deleted: a bearer's addresses stay valid for the run (a reassigned
  * address moves to the new bearer when its next uplink flow overwrites it).
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #define UE_MAP_DEFAULT ((size_t)1 << 22)
+#define UE_MAP_START 4096
 
 struct ue_slot {
     uint64_t addr_key;  /* hash of the UE address; 0 = empty */
@@ -83,16 +86,13 @@ struct subscribers *subscribers_new(unsigned mode, const v6m_bindings *bindings,
     s->bind = bindings;
     if (mode == V6M_SUB_AUTO || mode == V6M_SUB_GTP || mode == V6M_SUB_PPPOE) {
         size_t max = ue_map_max ? ue_map_max : UE_MAP_DEFAULT;
-        size_t cap = 1024;
-        while (cap / 2 < max && cap < ((size_t)1 << 30))
-            cap <<= 1;
-        s->ue = calloc(cap, sizeof(*s->ue)); /* pages touched only when used */
+        s->ue = calloc(UE_MAP_START, sizeof(*s->ue));
         if (!s->ue) {
             free(s);
             return NULL;
         }
-        s->ue_mask = cap - 1;
-        s->ue_max = cap / 2 < max ? cap / 2 : max;
+        s->ue_mask = UE_MAP_START - 1;
+        s->ue_max = max < ((size_t)1 << 29) ? max : ((size_t)1 << 29);
     }
     return s;
 }
@@ -133,8 +133,33 @@ static uint64_t addr_key(uint8_t family, const uint8_t a[16])
     return key_hash(b, n);
 }
 
+/* Double the UE map; false when out of memory (the map stays as it is). */
+static bool ue_grow(struct subscribers *s)
+{
+    size_t ncap = (s->ue_mask + 1) * 2;
+    struct ue_slot *n = calloc(ncap, sizeof(*n));
+    if (!n)
+        return false;
+    for (size_t i = 0; i <= s->ue_mask; i++) {
+        if (!s->ue[i].addr_key)
+            continue;
+        size_t pos = (size_t)s->ue[i].addr_key & (ncap - 1);
+        while (n[pos].addr_key)
+            pos = (pos + 1) & (ncap - 1);
+        n[pos] = s->ue[i];
+    }
+    free(s->ue);
+    s->ue = n;
+    s->ue_mask = ncap - 1;
+    return true;
+}
+
 static void ue_put(struct subscribers *s, uint64_t ak, uint64_t bearer)
 {
+    if ((s->ue_n + 1) * 2 > s->ue_mask + 1 && s->ue_n < s->ue_max && !ue_grow(s)) {
+        s->st.ue_map_full++;
+        return;
+    }
     size_t pos = (size_t)ak & s->ue_mask;
     while (s->ue[pos].addr_key) {
         if (s->ue[pos].addr_key == ak) {
