@@ -20,6 +20,7 @@ V6MON=${V6MON:-$root/build/v6mon}
 work=${BENCH_DIR:-/tmp/v6mon-bench-apps}
 mkdir -p "$work" "$here/results"
 cap="$work/apps-$N.pcap"
+dense="$work/apps-dense-$N.pcap"
 command -v ndpiReader >/dev/null || { echo "ndpiReader missing: scripts/deps.sh --bench" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time missing: scripts/deps.sh --bench" >&2; exit 1; }
 if [[ ! -s "$cap" ]]; then
@@ -37,35 +38,54 @@ run() {
 read -r t_plain m_plain < <(run plain "$V6MON" traffic --format json --no-progress "$cap")
 read -r t_apps m_apps < <(run apps "$V6MON" traffic --users --apps --format json --no-progress "$cap")
 read -r t_ndpi m_ndpi < <(run ndpi ndpiReader -i "$cap" -t -q)
-# ndpiReader -q prints nothing; a second, verbose run gives its flow count.
-ndpi_flows=$(ndpiReader -i "$cap" -t 2>/dev/null | awk '/Unique flows:/ {print $3}')
-read -r v6_flows max_active dpi_flows < <(python3 - "$work/apps.out" <<'PY'
+# Memory per flow: the same frame count squeezed into 30 s holds ~20x more
+# flows at once; the RSS difference over the flow difference is the cost of
+# one more flow (fixed costs such as nDPI's tables cancel out).
+if [[ ! -s "$dense" ]]; then
+  "$V6MON" synth -o "$dense" --seed 43 --packets "$N" --users $((N / 10)) --duration 30 --quiet
+fi
+read -r t_apps_d m_apps_d < <(run apps_d "$V6MON" traffic --users --apps --format json --no-progress "$dense")
+read -r t_plain_d m_plain_d < <(run plain_d "$V6MON" traffic --format json --no-progress "$dense")
+read -r t_ndpi_d m_ndpi_d < <(run ndpi_d ndpiReader -i "$dense" -t -q)
+nflows() { ndpiReader -i "$1" -t 2>/dev/null | awk '/Unique flows:/ {print $3}'; }
+v6stats() { python3 -c "
 import json, sys
-r = json.load(open(sys.argv[1]))
-t = r["totals"]
-print(t["ipv4"]["flows"] + t["ipv6"]["flows"], r["limits"]["flows_max_active"],
-      r["apps_summary"]["limits"]["dpi_flows"])
-PY
-)
-python3 - "$N" "$t_plain" "$m_plain" "$t_apps" "$m_apps" "$t_ndpi" "$m_ndpi" "$ndpi_flows" \
-  "$v6_flows" "$max_active" "$dpi_flows" "$here/results/apps.md" <<'PY'
+r = json.load(open(sys.argv[1])); t = r['totals']
+print(t['ipv4']['flows'] + t['ipv6']['flows'], r['limits']['flows_max_active'],
+      r.get('apps_summary', {}).get('limits', {}).get('dpi_flows', 0))" "$1"; }
+read -r v6_flows max_active dpi_flows < <(v6stats "$work/apps.out")
+read -r _ max_active_d _ < <(v6stats "$work/apps_d.out")
+python3 - "$N" "$t_plain" "$m_plain" "$t_apps" "$m_apps" "$t_ndpi" "$m_ndpi" \
+  "$(nflows "$cap")" "$v6_flows" "$max_active" "$dpi_flows" \
+  "$m_plain_d" "$m_apps_d" "$m_ndpi_d" "$(nflows "$dense")" "$max_active_d" \
+  "$here/results/apps.md" <<'PY'
 import sys
-n = int(sys.argv[1])
-tp, mp, ta, ma, tn, mn = (float(x) for x in sys.argv[2:8])
-nflows, v6flows, maxact, dpif = (int(x) for x in sys.argv[8:12])
-out = sys.argv[12]
+a = sys.argv
+n = int(a[1])
+tp, mp, ta, ma, tn, mn = (float(x) for x in a[2:8])
+nflows, v6flows, maxact, dpif = (int(x) for x in a[8:12])
+mpd, mad, mnd = (float(x) for x in a[12:15])
+nflows_d, maxact_d = int(a[15]), int(a[16])
+out = a[17]
 rate = lambda t: n / t if t > 0 else float("inf")
+per = lambda m1, m0, f1, f0: (m1 - m0) * 1024 / max(f1 - f0, 1)
 lines = [
-    f"# users + apps vs ndpiReader, {n} frames (one core, CPU seconds)",
+    f"# users + apps vs ndpiReader, {n} frames (one core, CPU seconds: user + sys)",
     "",
-    "| run | CPU s | frames/s | peak RSS | flows | RSS per flow |",
-    "|---|---:|---:|---:|---:|---:|",
-    f"| v6mon traffic (plain) | {tp:.2f} | {rate(tp)/1e6:.2f} M | {mp/1024:.1f} MB | {maxact} live max | |",
-    f"| v6mon traffic --users --apps | {ta:.2f} | {rate(ta)/1e6:.2f} M | {ma/1024:.1f} MB | {maxact} live max ({v6flows} total, {dpif} through nDPI) | {ma*1024/max(maxact,1):.0f} B |",
-    f"| ndpiReader -t | {tn:.2f} | {rate(tn)/1e6:.2f} M | {mn/1024:.1f} MB | {nflows} | {mn*1024/max(nflows,1):.0f} B |",
+    "| run | CPU s | frames/s | peak RSS | flows |",
+    "|---|---:|---:|---:|---:|",
+    f"| v6mon traffic (plain) | {tp:.2f} | {rate(tp)/1e6:.2f} M | {mp/1024:.1f} MB | {maxact} at once |",
+    f"| v6mon traffic --users --apps (nDPI on) | {ta:.2f} | {rate(ta)/1e6:.2f} M | {ma/1024:.1f} MB | {maxact} at once, {v6flows} in all, {dpif} through nDPI |",
+    f"| ndpiReader -t | {tn:.2f} | {rate(tn)/1e6:.2f} M | {mn/1024:.1f} MB | {nflows} |",
     "",
-    f"v6mon --users --apps is {rate(ta)/rate(tn):.1f}x ndpiReader's speed; "
-    f"users+apps cost {ta - tp:.2f} CPU s over the plain pipeline.",
+    f"v6mon --users --apps: {rate(ta)/rate(tn):.1f}x ndpiReader's speed; users+apps cost "
+    f"{ta - tp:.2f} CPU s over the plain pipeline.",
+    "",
+    f"Memory per flow (same frames in 30 s: v6mon {maxact_d} flows at once, ndpiReader "
+    f"{nflows_d}; extra RSS / extra flows): v6mon plain "
+    f"{per(mpd, mp, maxact_d, maxact):.0f} B, v6mon --users --apps {per(mad, ma, maxact_d, maxact):.0f} B, "
+    f"ndpiReader {per(mnd, mn, nflows_d, nflows):.0f} B; peak RSS v6mon {mad/1024:.1f} MB, "
+    f"ndpiReader {mnd/1024:.1f} MB.",
 ]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
