@@ -50,7 +50,7 @@ struct dns_rr_cname {
 /*
  * What dns_parse() extracted. Only the fields named here are written on
  * every call; entries of addrs[] / cnames[] at or beyond n_addrs / n_cnames
- * are left as they were (the struct is ~17 KB: allocate one per thread and
+ * are left as they were (the struct is ~80 KB: allocate one per thread and
  * reuse it, do not memset it per packet).
  */
 struct dns_message {

@@ -16,7 +16,7 @@
  * Memory: max_flows entries are allocated once (mmap: pages are touched
  * only as entries are first used; freed entries are reused first, so the
  * touched part follows the peak of live flows) plus an index of 8-byte
- * slots that starts at 16384 and doubles while the load passes 1/2, up to
+ * slots that starts at 16384 and doubles while the load passes 3/4, up to
  * 2x-4x max_flows. The index doubling is the only allocation after new().
  *
  * Ownership: the table owns its entries; pointers returned by
