@@ -14,21 +14,28 @@
  *   miss rarely leaves the index.
  *   Removal uses backward-shift deletion (no tombstones), so lookups never
  *   degrade over a long run.
- *   Hash: flow_hash() below, a keyed multiply-fold over the canonical key
- *   (16 bytes for IPv4, 40 for IPv6) with keys derived from a per-table
- *   seed (random unless configured), so a sender cannot aim its packets at
- *   one probe run; util/hash.h's fmix64 derives the keys.
- *   Entries: one slab of max_flows entries mapped at creation (anonymous
- *   mmap, huge pages requested); freed entries go to a free list;
+ *   Hash: flow_hash4()/flow_hash6() below, a keyed multiply-fold over the
+ *   canonical key (16 bytes for IPv4, 40 for IPv6) with keys derived from a
+ *   per-table seed (random unless configured), so a sender cannot aim its
+ *   packets at one probe run; util/hash.h's fmix64 derives the keys. The
+ *   key words are built in registers and hashed there (prepare()), then
+ *   stored once.
+ *   Entries: one slab of max_flows 128-byte entries mapped at creation
+ *   (anonymous mmap, huge pages requested), each on two whole cache lines
+ *   (lookup fields, then counters); freed entries go to a free list;
  *   never-used entries are taken by a bump index so untouched pages of the
- *   slab are never committed.
+ *   slab are never committed. Queue links and times live in a parallel
+ *   array of 16-byte records (q[]), so queue work stays out of the slab.
  *   Time order: a FIFO queue (doubly linked list of indexes) ordered by
  *   the time each flow was queued (q_ns). A packet of a live flow does not
  *   move it (that would touch two neighbouring entries and the tail, three
  *   cache misses per packet on a large table: measured ~600 ns/packet at
  *   1 M random flows with the move); it only sets the flow's `referenced`
  *   bit. Each packet then does at most expire_budget steps at the head,
- *   and only while the head was queued longer than idle_ns ago: an idle
+ *   and only while the head was queued longer than idle_ns ago (tested on
+ *   head_q_ns, a copy of the head's time kept in the table, so no entry is
+ *   loaded while nothing is due; when a step happens the next head's entry
+ *   is prefetched for the next packet's step): an idle
  *   head ends (IDLE), a live one is queued again at the tail with its bit
  *   cleared, which happens at most once per idle_ns per flow. So an idle
  *   flow ends at the latest ~idle_ns after it became idle, and at once when
