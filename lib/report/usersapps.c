@@ -176,6 +176,9 @@ void report_users_text(FILE *out, const struct v6m_users_result *u,
         const struct v6m_users_window *win = &u->windows[i];
         if (win->kind == V6M_WINDOW_DAY && ndays > TEXT_DAYS_MAX)
             continue;
+        /* One day of traffic: every window holds the same subscribers. */
+        if (ndays == 1 && win->kind != V6M_WINDOW_ALL)
+            continue;
         if (win->end_s <= win->start_s)
             snprintf(label, sizeof(label), "%s", v6m_window_kind_name(win->kind));
         else if (win->kind == V6M_WINDOW_DAY)
@@ -198,6 +201,8 @@ void report_users_text(FILE *out, const struct v6m_users_result *u,
     }
     if (ndays > TEXT_DAYS_MAX)
         fprintf(out, "(%zu day windows: see --format json or csv)\n", ndays);
+    if (ndays == 1)
+        fprintf(out, "(one UTC day of traffic: its day, month and 30-day windows equal 'all')\n");
     if (inexact)
         fprintf(out, "~ HyperLogLog estimate (more than %llu users): standard error 0.8%%\n",
                 (unsigned long long)u->exact_max);
