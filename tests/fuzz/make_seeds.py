@@ -7,6 +7,8 @@ usage: make_seeds.py V6MON OUTDIR
                          byte 1 = flags (0), then the frame
   OUTDIR/fuzz_source/    the fixture captures themselves (pcap and pcapng)
   OUTDIR/fuzz_traffic/   the same captures (whole traffic pipeline)
+  OUTDIR/fuzz_usersapps/ small synth captures with app traffic, behind a
+                         subscriber-mode byte
   OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
 Seeds are made at run time (nothing binary is committed).
 """
@@ -69,6 +71,17 @@ def main(argv):
                 seed = bytes([LINKTYPES.index(lt), 0]) + fr
                 open(os.path.join(dec, f"{name}.{i}"), "wb").write(seed)
                 n += 1
+        # Users and apps: small synth captures with named app traffic (TLS,
+        # HTTP, QUIC, DNS payloads), behind one subscriber-mode byte.
+        ua = os.path.join(outdir, "fuzz_usersapps")
+        os.makedirs(ua, exist_ok=True)
+        for k in range(5):
+            cap = os.path.join(tmp, f"ua{k}.pcap")
+            subprocess.run([v6mon, "synth", "-o", cap, "--no-truth", "--quiet",
+                            "--seed", str(100 + k), "--packets", "150",
+                            "--users", "4", "--duration", "20"],
+                           check=True, stdout=subprocess.DEVNULL)
+            open(os.path.join(ua, f"ua{k}"), "wb").write(bytes([k]) + open(cap, "rb").read())
     seg = os.path.join(outdir, "fuzz_segments")
     os.makedirs(seg, exist_ok=True)
     doc = open(os.path.join(here, "..", "..", "docs", "segments.md")).read()
