@@ -94,6 +94,8 @@ struct v6m_apps_result {
     uint64_t method_flows[V6M_NAME__COUNT];
     /* Bounded parts: what they could not hold. */
     uint64_t names_overflow_flows;       /* names table full: unattributed */
+    uint64_t names_invalid_flows;        /* a name that is not a valid host
+                                            name (unattributed) */
     uint64_t inspect_pool_full;          /* TLS/QUIC reassembly states */
     uint64_t dpi_pool_full;
     uint64_t dns_answers, dns_malformed;

@@ -87,6 +87,8 @@ struct appsattr {
     struct app_acc *acc;       /* [napps] */
     struct v6m_pbf *acc_seg;   /* [napps * nseg * 3] */
 
+    uint64_t names_refused_seen;  /* dnscache names_refused last read */
+
     struct v6m_apps_result res;
     struct v6m_name_stats *out_names;
     struct v6m_app_stats *out_apps;
@@ -219,7 +221,16 @@ static void set_name(struct appsattr *a, struct flow_side *fs, const char *name,
 {
     uint32_t id = dnscache_intern(a->dc, name);
     if (!id) {
-        a->res.names_overflow_flows++;
+        /* Refused: either the name table is full or the name is not a
+         * valid host name (e.g. from nDPI); the cache says which. */
+        struct dnscache_stats st;
+        dnscache_get_stats(a->dc, &st);
+        if (st.names_refused > a->names_refused_seen) {
+            a->names_refused_seen = st.names_refused;
+            a->res.names_overflow_flows++;
+        } else {
+            a->res.names_invalid_flows++;
+        }
         return;
     }
     fs->name_id = id;

@@ -384,6 +384,8 @@ void report_apps_json(struct json_writer *w, const struct v6m_apps_result *a,
     json_begin_object(w);
     json_key(w, "names_overflow_flows");
     json_u64(w, a->names_overflow_flows);
+    json_key(w, "names_invalid_flows");
+    json_u64(w, a->names_invalid_flows);
     json_key(w, "inspect_pool_full");
     json_u64(w, a->inspect_pool_full);
     json_key(w, "dpi_pool_full");
