@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 #define UE_MAP_DEFAULT ((size_t)1 << 22)
 #define UE_MAP_START 4096
 
@@ -44,33 +46,25 @@ struct subscribers {
     struct subscriber_stats st;
 };
 
-/* Stable 64-bit hash of a short byte string (<= 32 bytes here). */
-static uint64_t mix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
-
+/* Stable 64-bit hash of a short byte string (<= 32 bytes here): fixed
+ * constants around hash_fmix64 (the murmur3 finalizer, fixed by its
+ * definition), never hash_bytes (whose seed is per table). */
 static uint64_t key_hash(const uint8_t *p, size_t len)
 {
     uint64_t h = 0x6a09e667f3bcc908ULL ^ (uint64_t)len;
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+        h = hash_fmix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
         p += 8;
         len -= 8;
     }
     if (len) {
         uint64_t w = 0;
         memcpy(&w, p, len);
-        h = mix64(h ^ w ^ 0xbb67ae8584caa73bULL);
+        h = hash_fmix64(h ^ w ^ 0xbb67ae8584caa73bULL);
     }
-    h = mix64(h);
+    h = hash_fmix64(h);
     return h ? h : 1;
 }
 

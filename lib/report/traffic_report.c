@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "report/json_writer.h"
+#include "report/textfmt.h"
 #include "report/usersapps.h"
 #include "util/hash.h"
 #include "util/strutil.h"
@@ -409,21 +410,6 @@ static void render_csv(FILE *out, const struct v6m_traffic_result *res)
 
 /* ---- text -------------------------------------------------------------- */
 
-static void human_bytes(uint64_t v, char *buf, size_t n)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    double d = (double)v;
-    int u = 0;
-    while (d >= 1000.0 && u < 5) {
-        d /= 1000.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, n, "%llu B", (unsigned long long)v);
-    else
-        snprintf(buf, n, "%.2f %s", d, units[u]);
-}
-
 static void human_count(uint64_t v, char *buf, size_t n)
 {
     if (v >= 10000000000ULL)
@@ -432,14 +418,6 @@ static void human_count(uint64_t v, char *buf, size_t n)
         snprintf(buf, n, "%.1fM", (double)v / 1e6);
     else
         snprintf(buf, n, "%llu", (unsigned long long)v);
-}
-
-static void pct(double s, char *buf, size_t n)
-{
-    if (s < 0)
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.1f%%", 100.0 * s);
 }
 
 /* Sparkline of the per-bucket IPv6 byte share of one segment. */
@@ -491,13 +469,13 @@ static void text_row(FILE *out, const char *name, const struct v6m_family_counts
                      const char *target)
 {
     char v4b[24], v6b[24], v4p[24], v6p[24], sb[16], sp[16], sf[16];
-    human_bytes(c->fam[V6M_FAMILY_IPV4].bytes, v4b, sizeof(v4b));
-    human_bytes(c->fam[V6M_FAMILY_IPV6].bytes, v6b, sizeof(v6b));
+    report_human_bytes(c->fam[V6M_FAMILY_IPV4].bytes, v4b, sizeof(v4b));
+    report_human_bytes(c->fam[V6M_FAMILY_IPV6].bytes, v6b, sizeof(v6b));
     human_count(c->fam[V6M_FAMILY_IPV4].packets, v4p, sizeof(v4p));
     human_count(c->fam[V6M_FAMILY_IPV6].packets, v6p, sizeof(v6p));
-    pct(share_of(c, 1), sb, sizeof(sb));
-    pct(share_of(c, 0), sp, sizeof(sp));
-    pct(share_of(c, 2), sf, sizeof(sf));
+    report_pct(share_of(c, 1), sb, sizeof(sb));
+    report_pct(share_of(c, 0), sp, sizeof(sp));
+    report_pct(share_of(c, 2), sf, sizeof(sf));
     fprintf(out, "%-10s %11s %11s %10s %10s %9s %9s %9s  %s\n", name, v4b, v6b, v4p, v6p, sb,
             sp, sf, target);
 }
@@ -553,7 +531,7 @@ static void render_text(FILE *out, const struct v6m_traffic_result *res,
         sparkline(out, res, s);
 
     fputc('\n', out);
-    human_bytes(res->totals.fam[V6M_FAMILY_OTHER].bytes, a, sizeof(a));
+    report_human_bytes(res->totals.fam[V6M_FAMILY_OTHER].bytes, a, sizeof(a));
     fprintf(out, "not IP    %llu packets, %s (ARP, PPPoE discovery, PPP control, ...)\n",
             (unsigned long long)res->totals.fam[V6M_FAMILY_OTHER].packets, a);
     fprintf(out, "flows     %llu IPv4, %llu IPv6 (bidirectional 5-tuples)\n",

@@ -8,6 +8,9 @@
  */
 #include "report/usersapps.h"
 
+#include "report/textfmt.h"
+#include "util/strutil.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -35,16 +38,6 @@ static void json_ratio(struct json_writer *w, const char *key, double r)
         json_null(w);
     else
         json_double(w, r, 6);
-}
-
-/* "YYYY-MM-DD" of a UTC day start (seconds). */
-static const char *day_str(int64_t s, char *buf, size_t n)
-{
-    time_t t = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d", &tm) == 0)
-        snprintf(buf, n, "?");
-    return buf;
 }
 
 /* ---- users ---------------------------------------------------------------- */
@@ -97,12 +90,12 @@ void report_users_json(struct json_writer *w, const struct v6m_users_result *u,
         json_string(w, v6m_window_kind_name(win->kind));
         json_key(w, "start");
         if (win->end_s > win->start_s)
-            json_string(w, day_str(win->start_s, a, sizeof(a)));
+            json_string(w, util_format_day(win->start_s, a, sizeof(a)));
         else
             json_null(w);
         json_key(w, "end");
         if (win->end_s > win->start_s)
-            json_string(w, day_str(win->end_s - 86400, b, sizeof(b)));
+            json_string(w, util_format_day(win->end_s - 86400, b, sizeof(b)));
         else
             json_null(w);
         json_key(w, "segments");
@@ -137,19 +130,11 @@ void report_users_json(struct json_writer *w, const struct v6m_users_result *u,
     json_end_object(w);
 }
 
-static void pct(double r, char *buf, size_t n)
-{
-    if (r < 0)
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.1f%%", r * 100.0);
-}
-
 static void text_user_row(FILE *out, const char *win, const char *seg,
                           const struct v6m_user_counts *c)
 {
     char p[16];
-    pct(ratio(c->ipv6_active, c->active), p, sizeof(p));
+    report_pct(ratio(c->ipv6_active, c->active), p, sizeof(p));
     fprintf(out, "%-23s %-8s %9llu %9llu %7s %9llu %8llu %8llu %8llu%s\n", win, seg,
             (unsigned long long)c->active, (unsigned long long)c->ipv6_active, p,
             (unsigned long long)c->holding_ipv6, (unsigned long long)c->dual,
@@ -182,13 +167,13 @@ void report_users_text(FILE *out, const struct v6m_users_result *u,
         if (win->end_s <= win->start_s)
             snprintf(label, sizeof(label), "%s", v6m_window_kind_name(win->kind));
         else if (win->kind == V6M_WINDOW_DAY)
-            snprintf(label, sizeof(label), "day %s", day_str(win->start_s, a, sizeof(a)));
+            snprintf(label, sizeof(label), "day %s", util_format_day(win->start_s, a, sizeof(a)));
         else if (win->kind == V6M_WINDOW_MONTH)
-            snprintf(label, sizeof(label), "month %.7s", day_str(win->start_s, a, sizeof(a)));
+            snprintf(label, sizeof(label), "month %.7s", util_format_day(win->start_s, a, sizeof(a)));
         else
             snprintf(label, sizeof(label), "%s %s..%s", v6m_window_kind_name(win->kind),
-                     day_str(win->start_s, a, sizeof(a)) + 5,
-                     day_str(win->end_s - 86400, b, sizeof(b)) + 5);
+                     util_format_day(win->start_s, a, sizeof(a)) + 5,
+                     util_format_day(win->end_s - 86400, b, sizeof(b)) + 5);
         text_user_row(out, label, "all", &win->counts[u->n_segments]);
         inexact = inexact || !win->counts[u->n_segments].exact;
         for (size_t s = 0; s < u->n_segments; s++) {
@@ -232,8 +217,8 @@ void report_users_csv(FILE *out, const struct v6m_users_result *u,
             const struct v6m_user_counts *c = &win->counts[s];
             double r = ratio(c->ipv6_active, c->active);
             fprintf(out, "%s,%s,%s,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,",
-                    v6m_window_kind_name(win->kind), has ? day_str(win->start_s, a, sizeof(a)) : "",
-                    has ? day_str(win->end_s - 86400, b, sizeof(b)) : "",
+                    v6m_window_kind_name(win->kind), has ? util_format_day(win->start_s, a, sizeof(a)) : "",
+                    has ? util_format_day(win->end_s - 86400, b, sizeof(b)) : "",
                     s == u->n_segments ? "all" : segment_names[s], (unsigned long long)c->seen,
                     (unsigned long long)c->active, (unsigned long long)c->ipv6_active,
                     (unsigned long long)c->holding_ipv6, (unsigned long long)c->dual,
@@ -430,18 +415,6 @@ void report_apps_json(struct json_writer *w, const struct v6m_apps_result *a,
     json_end_array(w);
 }
 
-static void human_bytes(uint64_t v, char *buf, size_t n)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    double d = (double)v;
-    int u = 0;
-    while (d >= 1000.0 && u < 5) {
-        d /= 1000.0;
-        u++;
-    }
-    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", d, units[u]);
-}
-
 void report_apps_text(FILE *out, const struct v6m_apps_result *a)
 {
     char b1[32], p1[16], p2[16];
@@ -451,7 +424,7 @@ void report_apps_text(FILE *out, const struct v6m_apps_result *a)
         showing += a->apps[i].shows_ipv6 && !is_infra(&a->apps[i]);
         counted += !is_infra(&a->apps[i]);
     }
-    pct(ratio(showing, counted), p1, sizeof(p1));
+    report_pct(ratio(showing, counted), p1, sizeof(p1));
     fprintf(out, "\nApps: IPv6 concentration (I7, target 70%%) and support seen in traffic "
                  "(I6: %zu of %zu apps, %s; target 100%%; shared infrastructure not counted)\n",
             showing, counted, p1);
@@ -460,9 +433,9 @@ void report_apps_text(FILE *out, const struct v6m_apps_result *a)
     for (size_t i = 0; i < a->n_apps && i < TEXT_APPS_MAX; i++) {
         const struct v6m_app_stats *app = &a->apps[i];
         uint64_t ab = app->fam[1].bytes + app->fam[2].bytes;
-        human_bytes(ab, b1, sizeof(b1));
-        pct(app->ipv6_share, p1, sizeof(p1));
-        pct(ratio(ab, all_bytes), p2, sizeof(p2));
+        report_human_bytes(ab, b1, sizeof(b1));
+        report_pct(app->ipv6_share, p1, sizeof(p1));
+        report_pct(ratio(ab, all_bytes), p2, sizeof(p2));
         fprintf(out, "%-22.22s %-13.13s %10s %7s %6s %8s  ", app->name, app->category, b1, p1,
                 p2, app->shows_ipv6 ? "shown" : "NOT seen");
         int listed = 0;
@@ -470,7 +443,7 @@ void report_apps_text(FILE *out, const struct v6m_apps_result *a)
             const struct v6m_name_stats *n = &a->names[app->names[k]];
             if (n->fam[2].flows)
                 continue;
-            human_bytes(n->fam[1].bytes, b1, sizeof(b1));
+            report_human_bytes(n->fam[1].bytes, b1, sizeof(b1));
             fprintf(out, "%s%s (%s)", listed ? ", " : "", n->name, b1);
             listed++;
         }
@@ -480,11 +453,11 @@ void report_apps_text(FILE *out, const struct v6m_apps_result *a)
         fprintf(out, "(%zu more apps: see --format json)\n", a->n_apps - TEXT_APPS_MAX);
     uint64_t ub = a->unattributed[1].bytes + a->unattributed[2].bytes;
     uint64_t nb = a->named_no_app[1].bytes + a->named_no_app[2].bytes;
-    human_bytes(ub, b1, sizeof(b1));
-    pct(ratio(ub, all_bytes), p1, sizeof(p1));
+    report_human_bytes(ub, b1, sizeof(b1));
+    report_pct(ratio(ub, all_bytes), p1, sizeof(p1));
     fprintf(out, "unattributed: %s (%s of IPv4+IPv6 bytes), ", b1, p1);
-    human_bytes(nb, b1, sizeof(b1));
-    pct(ratio(nb, all_bytes), p1, sizeof(p1));
+    report_human_bytes(nb, b1, sizeof(b1));
+    report_pct(ratio(nb, all_bytes), p1, sizeof(p1));
     fprintf(out, "named but in no app: %s (%s)\n", b1, p1);
     fprintf(out, "names from:");
     for (unsigned m = 1; m < V6M_NAME__COUNT; m++)

@@ -26,19 +26,11 @@
 #include <v6mon/traffic.h>
 
 #include "store/sqlite_usersapps.h"
+#include "util/strutil.h"
 
 static sqlite3_int64 c64(uint64_t v)
 {
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
-}
-
-static const char *day_text(int64_t s, char *buf, size_t n)
-{
-    time_t t = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d", &tm) == 0)
-        snprintf(buf, n, "?");
-    return buf;
 }
 
 static bool step(sqlite3_stmt *st)
@@ -93,9 +85,9 @@ static bool put_users(sqlite3 *db, int64_t run, const v6m_traffic *t, const char
             sqlite3_bind_int64(st, 3, win->start_s);
             sqlite3_bind_int64(st, 4, win->end_s);
             if (has) {
-                sqlite3_bind_text(st, 5, day_text(win->start_s, d1, sizeof(d1)), -1,
+                sqlite3_bind_text(st, 5, util_format_day(win->start_s, d1, sizeof(d1)), -1,
                                   SQLITE_TRANSIENT);
-                sqlite3_bind_text(st, 6, day_text(win->end_s - 86400, d2, sizeof(d2)), -1,
+                sqlite3_bind_text(st, 6, util_format_day(win->end_s - 86400, d2, sizeof(d2)), -1,
                                   SQLITE_TRANSIENT);
             }
             sqlite3_bind_text(st, 7, seg_name(res, s), -1, SQLITE_TRANSIENT);
@@ -192,7 +184,7 @@ static bool put_apps(sqlite3 *db, int64_t run, const v6m_traffic *t, const char 
                 continue;
             sqlite3_bind_int64(st, 1, run);
             sqlite3_bind_int64(st, 2, r->day_s);
-            sqlite3_bind_text(st, 3, day_text(r->day_s, d, sizeof(d)), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 3, util_format_day(r->day_s, d, sizeof(d)), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 5, seg_name(res, r->segment), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 6, v6m_family_name(fam), -1, SQLITE_STATIC);

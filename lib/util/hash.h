@@ -39,6 +39,8 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The murmur3 64-bit finalizer. Its output is stored (subscriber keys in
+ * HyperLogLog sketches, lib/classify/subscriber.c): never change it. */
 static inline uint64_t hash_fmix64(uint64_t k)
 {
     k ^= k >> 33;

@@ -92,6 +92,15 @@ char *util_format_utc(uint64_t ns, char *buf, size_t size)
     return buf;
 }
 
+char *util_format_day(int64_t s, char *buf, size_t size)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d", &tm) == 0)
+        snprintf(buf, size, "?");
+    return buf;
+}
+
 bool util_parse_prefix(const char *s, uint8_t addr[16], unsigned *plen,
                        unsigned *family)
 {

@@ -27,6 +27,8 @@
 
 #include "classify/dns.h"
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_name(const char *s, int may_be_empty)
@@ -39,22 +41,7 @@ static void check_name(const char *s, int may_be_empty)
             abort();
         return;
     }
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (label == 0)
-                abort();
-            label = 0;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            abort();
-        if (++label > 63)
-            abort();
-    }
-    if (label == 0)
-        abort();
+    fuzz_check_name(s, n);
 }
 
 static void check_msg(const struct dns_message *m)

@@ -20,6 +20,8 @@
 
 #include "classify/http.h"
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_result(enum http_status st, const char *h)
@@ -32,24 +34,7 @@ static void check_result(enum http_status st, const char *h)
             abort();
         return;
     }
-    if (n == 0 || n > 253)
-        abort();
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)h[i];
-        if (c == '.') {
-            if (label == 0)
-                abort();
-            label = 0;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            abort();
-        if (++label > 63)
-            abort();
-    }
-    if (label == 0)
-        abort();
+    fuzz_check_name(h, n);
 }
 
 static void check_prefix(const uint8_t *data, size_t n, enum http_status f, const char *fh)

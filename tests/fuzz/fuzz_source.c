@@ -15,24 +15,16 @@
 
 #include <v6mon/source.h>
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz-capture", MFD_CLOEXEC);
+    char path[64];
+    int fd = fuzz_capture_fd(data, size, path, sizeof(path));
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t w = write(fd, data + off, size - off);
-        if (w <= 0) {
-            close(fd);
-            return 0;
-        }
-        off += (size_t)w;
-    }
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     /* The same file twice also exercises the merge. */
     const char *paths[2] = { path, path };
     v6m_source *src = v6m_source_new_files(paths, (size & 1) ? 2 : 1);

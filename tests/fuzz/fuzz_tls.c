@@ -35,6 +35,8 @@
 
 #include "classify/tls.h"
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_result(enum tls_status st, const char *sni)
@@ -47,24 +49,7 @@ static void check_result(enum tls_status st, const char *sni)
             abort();
         return;
     }
-    if (n == 0 || n > 253)
-        abort();
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)sni[i];
-        if (c == '.') {
-            if (label == 0)
-                abort();
-            label = 0;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            abort();
-        if (++label > 63)
-            abort();
-    }
-    if (label == 0)
-        abort();
+    fuzz_check_name(sni, n);
 }
 
 /* Prefix result p (name ps) against the whole-input result f (name fs). */

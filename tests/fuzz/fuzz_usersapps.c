@@ -32,6 +32,8 @@
 #include <v6mon/source.h>
 #include <v6mon/traffic.h>
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static FILE *devnull;
@@ -85,20 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool sketch = data[0] & 0x80;         /* tiny exact limit: HyperLogLog */
     data++;
     size--;
-    int fd = memfd_create("fuzz-usersapps", MFD_CLOEXEC);
+    char path[64];
+    int fd = fuzz_capture_fd(data, size, path, sizeof(path));
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t w = write(fd, data + off, size - off);
-        if (w <= 0) {
-            close(fd);
-            return 0;
-        }
-        off += (size_t)w;
-    }
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     const char *paths[1] = {path};
     v6m_source *src = v6m_source_new_files(paths, 1);
     struct v6m_traffic_config cfg;
