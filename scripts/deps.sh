@@ -12,11 +12,13 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git
   libpcap-dev libsqlite3-dev libssl-dev libndpi-dev
+  libc-ares-dev libcurl4-openssl-dev libgumbo-dev libpsl-dev
   # tests
   libcmocka-dev tshark python3 sqlite3 iproute2 clang libclang-rt-14-dev
+  nginx-light nsd unbound openssl nftables
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(tcpdump softflowd time libndpi-bin)
+  PACKAGES+=(tcpdump softflowd time libndpi-bin dnsperf)
 fi
 
 missing=()
