@@ -67,4 +67,9 @@ int v6m_apps_match_ndpi(const v6m_apps *a, const char *ndpi_proto_name);
 /* App id by name (ASCII case-insensitive), -1 for none. */
 int v6m_apps_find(const v6m_apps *a, const char *name);
 
+/* The domain suffixes of app id, sorted, as pointers to NUL-terminated
+ * copies in out[0..max) (caller frees each with free()). Returns how many
+ * the app has (may exceed max; only min(max, n) are written). */
+size_t v6m_apps_domains(const v6m_apps *a, size_t id, char **out, size_t max);
+
 #endif

@@ -723,3 +723,31 @@ v6m_err v6m_apps_load_file(v6m_apps *a, const char *path, char *err, size_t errl
     free(buf);
     return rc;
 }
+
+static int cmp_cstr(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+size_t v6m_apps_domains(const v6m_apps *a, size_t id, char **out, size_t max)
+{
+    size_t n = 0;
+    if (!a || !a->sfx.slots)
+        return 0;
+    for (size_t i = 0; i <= a->sfx.mask; i++) {
+        const struct slot *sl = &a->sfx.slots[i];
+        if (!sl->used || sl->app != (int32_t)id)
+            continue;
+        if (n < max) {
+            char *d = malloc((size_t)sl->len + 1);
+            if (!d)
+                continue;
+            memcpy(d, a->pool + sl->off, sl->len);
+            d[sl->len] = '\0';
+            out[n] = d;
+        }
+        n++;
+    }
+    qsort(out, n < max ? n : max, sizeof *out, cmp_cstr);
+    return n;
+}
