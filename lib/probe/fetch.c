@@ -71,6 +71,7 @@ struct host_q {
     char host[URL_HOST_MAX];
     uint64_t hash;
     unsigned running;
+    unsigned refs;             /* xfers pointing here: waiting, running, or undelivered */
     struct xfer *head, *tail;
     struct host_q *next_bucket;
 };
@@ -165,7 +166,7 @@ static struct host_q *hq_get(struct fetch_engine *f, const char *host)
 /* Drop an idle host queue (nothing running or waiting). */
 static void hq_maybe_free(struct fetch_engine *f, struct host_q *q)
 {
-    if (q->running || q->head)
+    if (q->refs || q->running || q->head)
         return;
     struct host_q **slot = &f->buckets[q->hash & (f->nbuckets - 1)];
     while (*slot && *slot != q)
@@ -441,6 +442,7 @@ static void on_done_timer(void *arg)
         struct host_q *hq = x->hq;
         x->cb(x->arg, &x->res);
         xfer_free(x);
+        hq->refs--;
         hq_maybe_free(f, hq);
     }
     start_waiting(f);
@@ -651,6 +653,7 @@ int fetch_start(struct fetch_engine *f, const struct fetch_request *req, fetch_c
         free(x);
         return -1;
     }
+    x->hq->refs++;
     bool was_idle = !x->hq->head;
     if (x->hq->tail)
         x->hq->tail->next = x;

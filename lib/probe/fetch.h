@@ -131,9 +131,13 @@ struct tcp_result {
 };
 typedef void (*tcp_cb)(void *arg, const struct tcp_result *r);
 
+struct tcp_probe;
 /* Non-blocking connect to (family, addr, port); closes at once when
- * connected. The callback runs from the loop. Returns 0 or -1 (bad args). */
-int tcp_probe_start(struct loop *loop, int family, const uint8_t addr[16], uint16_t port,
-                    uint64_t timeout_ns, tcp_cb cb, void *arg);
+ * connected. The callback runs from the loop, once, after which the probe
+ * is freed. Returns the probe, or NULL (bad args, out of memory). */
+struct tcp_probe *tcp_probe_start(struct loop *loop, int family, const uint8_t addr[16],
+                                  uint16_t port, uint64_t timeout_ns, tcp_cb cb, void *arg);
+/* Abandon a probe whose callback has not run yet: no callback, freed now. */
+void tcp_probe_cancel(struct tcp_probe *p);
 
 #endif

@@ -635,6 +635,23 @@ static void on_self_check(void *arg)
     sc->self_check_done = true;
 }
 
+static void collect_stats(v6m_probe *p, struct sched *sc)
+{
+    if (sc->ctx.res) {
+        struct resolver_stats rs;
+        resolver_get_stats(sc->ctx.res, &rs);
+        p->info.dns_queries = rs.queries;
+        p->info.dns_timeouts = rs.timeouts;
+    }
+    if (sc->ctx.fetch) {
+        struct fetch_stats fs;
+        fetch_get_stats(sc->ctx.fetch, &fs);
+        p->info.http_requests = fs.started;
+        p->info.http_failures = fs.failed;
+        p->info.bytes = fs.bytes;
+    }
+}
+
 static uint64_t wall_ns(void)
 {
     struct timespec ts;
@@ -748,6 +765,7 @@ v6m_err v6m_probe_run(v6m_probe *p, const struct v6m_probe_hooks *hooks, volatil
         }
         report_progress(&sc, true);
     }
+    collect_stats(p, &sc);
     if (interrupted || rcode != V6M_OK) {
         /* Abandon what is in flight: callbacks return at once from now on. */
         sc.ctx.stopping = true;
@@ -780,19 +798,6 @@ v6m_err v6m_probe_run(v6m_probe *p, const struct v6m_probe_hooks *hooks, volatil
                            sc.done, sc.n_items);
 
 out:
-    if (sc.ctx.res) {
-        struct resolver_stats rs;
-        resolver_get_stats(sc.ctx.res, &rs);
-        p->info.dns_queries = rs.queries + rs.direct_queries;
-        p->info.dns_timeouts = rs.timeouts;
-    }
-    if (sc.ctx.fetch) {
-        struct fetch_stats fs;
-        fetch_get_stats(sc.ctx.fetch, &fs);
-        p->info.http_requests = fs.started;
-        p->info.http_failures = fs.failed;
-        p->info.bytes = fs.bytes;
-    }
     sc.ctx.stopping = true;
     fetch_engine_free(sc.ctx.fetch);
     resolver_free(sc.ctx.res);

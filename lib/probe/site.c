@@ -65,6 +65,7 @@ struct port_probe {
     int family;
     uint16_t port;
     bool used, done;
+    struct tcp_probe *handle; /* until the callback ran */
     struct tcp_result res;
 };
 
@@ -186,6 +187,7 @@ static void on_home(void *arg, struct chain *c)
 static void on_port(void *arg, const struct tcp_result *r)
 {
     struct port_probe *pp = arg;
+    pp->handle = NULL;
     if (pp->s->ctx->stopping)
         return;
     pp->res = *r;
@@ -229,7 +231,8 @@ static void start_home(struct site_state *s)
             continue;
         const uint8_t *a = pp->family == 6 ? s->host.v6 : s->host.v4;
         uint64_t to = (uint64_t)ctx->cfg->connect_timeout_ms * 1000000ull;
-        if (tcp_probe_start(ctx->loop, pp->family, a, pp->port, to, on_port, pp) == 0) {
+        pp->handle = tcp_probe_start(ctx->loop, pp->family, a, pp->port, to, on_port, pp);
+        if (pp->handle) {
             pp->used = true;
             s->pending++;
         }
@@ -1274,6 +1277,9 @@ void site_job_release(struct probe_job *job)
     if (!s)
         return;
     loop_timer_cancel(s->ctx->loop, &s->att_timer);
+    for (int i = 0; i < 4; i++)
+        if (s->ports[i].handle)
+            tcp_probe_cancel(s->ports[i].handle);
     chain_release(&s->home6);
     chain_release(&s->home4);
     chain_release(&s->att);

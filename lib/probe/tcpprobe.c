@@ -77,8 +77,11 @@ static void finish(struct tcp_probe *p, enum tcp_status st, int err)
         p->fd = -1;
     }
     loop_timer_cancel(p->loop, &p->timer);
-    p->cb(p->arg, &p->res);
+    tcp_cb cb = p->cb;
+    void *arg = p->arg;
+    struct tcp_result res = p->res;
     free(p);
+    cb(arg, &res);
 }
 
 static enum tcp_status from_errno(int err)
@@ -118,14 +121,26 @@ static void on_timer(void *arg)
     finish(p, TCP_TIMEOUT, ETIMEDOUT);
 }
 
-int tcp_probe_start(struct loop *loop, int family, const uint8_t addr[16], uint16_t port,
-                    uint64_t timeout_ns, tcp_cb cb, void *arg)
+void tcp_probe_cancel(struct tcp_probe *p)
+{
+    if (!p)
+        return;
+    if (p->fd >= 0) {
+        loop_watch(p->loop, p->fd, 0, NULL, NULL);
+        close(p->fd);
+    }
+    loop_timer_cancel(p->loop, &p->timer);
+    free(p);
+}
+
+struct tcp_probe *tcp_probe_start(struct loop *loop, int family, const uint8_t addr[16],
+                                  uint16_t port, uint64_t timeout_ns, tcp_cb cb, void *arg)
 {
     if ((family != 4 && family != 6) || !cb || port == 0)
-        return -1;
+        return NULL;
     struct tcp_probe *p = calloc(1, sizeof *p);
     if (!p)
-        return -1;
+        return NULL;
     p->loop = loop;
     p->family = family;
     memcpy(p->addr, addr, 16);
@@ -164,13 +179,13 @@ int tcp_probe_start(struct loop *loop, int family, const uint8_t addr[16], uint1
         p->res.status = from_errno(err);
         p->res.rtt_ns = (uint64_t)err; /* carried to on_timer */
         loop_timer_after(loop, &p->timer, 0);
-        return 0;
+        return p;
     }
     if (loop_watch(loop, p->fd, LOOP_WRITE, on_writable, p) < 0) {
         close(p->fd);
         free(p);
-        return -1;
+        return NULL;
     }
     loop_timer_after(loop, &p->timer, p->timeout_ns);
-    return 0;
+    return p;
 }
