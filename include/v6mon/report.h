@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <v6mon/error.h>
+#include <v6mon/probe.h>
 #include <v6mon/traffic.h>
 
 enum v6m_format {
@@ -77,5 +78,37 @@ bool v6m_segment_target(const char *segment, const char **indicator, double *tar
 void v6m_traffic_run_key(const uint8_t (*digests)[16], size_t n,
                          const void *options_canonical, size_t options_len,
                          char out[48]);
+
+/*
+ * Probe results (v6mon probe; docs/probe-json.md, docs/probe.md).
+ *
+ * JSON lines: one object a line, every line with "type": "site", "app" or
+ * "run"; a run's output is its site and app lines as they finished, then
+ * one run line. A site line has every field of struct v6m_site_result
+ * (checks as an object keyed "W1".."W7"; "urls" and "resources" only when
+ * the result still has them, i.e. from the site hook or with
+ * keep_details). Invalid UTF-8 in any string becomes U+FFFD.
+ *
+ * CSV: a header, then one row per site (apps = false) or one row per app
+ * domain (apps = true); RFC 4180 quoting.
+ *
+ * Text: the ranked site table (no IPv6 support first, then not compliant,
+ * then compliant, by score; not testable last) with each failing site's
+ * reason lines, the per-category summary (I4, I5), the app table (I6) and
+ * the run line; info may be NULL (no run line). Arrays may be NULL when
+ * their count is 0.
+ *
+ * All pointers are borrowed for the call. Every function returns
+ * V6M_ERR_IO when writing failed, else V6M_OK.
+ */
+v6m_err v6m_report_probe_site_jsonl(FILE *out, const struct v6m_site_result *r);
+v6m_err v6m_report_probe_app_jsonl(FILE *out, const struct v6m_app_result *a);
+v6m_err v6m_report_probe_run_jsonl(FILE *out, const struct v6m_probe_info *info);
+v6m_err v6m_report_probe_csv_header(FILE *out, bool apps);
+v6m_err v6m_report_probe_csv_site(FILE *out, const struct v6m_site_result *r);
+v6m_err v6m_report_probe_csv_app(FILE *out, const struct v6m_app_result *a);
+v6m_err v6m_report_probe_text(FILE *out, const struct v6m_site_result *const *sites,
+                              size_t n_sites, const struct v6m_app_result *const *apps,
+                              size_t n_apps, const struct v6m_probe_info *info);
 
 #endif

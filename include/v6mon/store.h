@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include <v6mon/error.h>
+#include <v6mon/probe.h>
 #include <v6mon/traffic.h>
 
 typedef struct v6m_store v6m_store;
@@ -65,5 +66,41 @@ v6m_err v6m_store_put_traffic(v6m_store *st, const struct v6m_run_info *run,
  * measured them (cfg.users / cfg.apps). */
 v6m_err v6m_store_put_traffic_run(v6m_store *st, const struct v6m_run_info *run,
                                   const v6m_traffic *t, int64_t *run_id, bool *replaced);
+
+/*
+ * Probe runs (v6mon probe; tables probe_* of schema version 3, see
+ * docs/store.md). A probe run is written while it runs, so an interrupted
+ * or crashed run keeps the sites that finished:
+ *
+ *   v6m_store_probe_begin(st, v6m_probe_info(p), config_json, &run_id);
+ *   hooks.site_done -> v6m_store_probe_site(st, run_id, r);
+ *   hooks.app_done  -> v6m_store_probe_app(st, run_id, r);
+ *   hooks.progress  -> v6m_store_probe_flush(st);       (optional)
+ *   after the run   -> v6m_store_probe_end(st, run_id, v6m_probe_info(p));
+ *
+ * begin commits the probe_runs row at once (with complete = 0 until end).
+ * Results are batched: a transaction is opened at the first result and
+ * committed after 200 results or when it is 1 s old at the next result;
+ * flush commits it now, end and v6m_store_close() commit it too. A result
+ * that fails to store is undone alone (its rows are all or nothing); the
+ * message says so if SQLite had to drop the whole open batch. end updates
+ * the run's times, seed, resolver, vantage, totals, counters and
+ * interrupted flag from info. v6m_store_put_traffic*() commits an open
+ * probe batch first (one transaction at a time). One probe run at a time
+ * per store: begin while another is open ends the writing of the old one
+ * (its rows are kept, it stays complete = 0).
+ *
+ * config_json: a JSON object of the options (stored as given; NULL ->
+ * "{}"). Results and info are read during the call only; the store keeps
+ * no pointer into them (the per-URL and per-resource arrays of a site are
+ * stored when present, so call _site from the site hook, before the
+ * probe releases them).
+ */
+v6m_err v6m_store_probe_begin(v6m_store *st, const struct v6m_probe_info *info,
+                              const char *config_json, int64_t *run_id);
+v6m_err v6m_store_probe_site(v6m_store *st, int64_t run_id, const struct v6m_site_result *r);
+v6m_err v6m_store_probe_app(v6m_store *st, int64_t run_id, const struct v6m_app_result *r);
+v6m_err v6m_store_probe_flush(v6m_store *st);
+v6m_err v6m_store_probe_end(v6m_store *st, int64_t run_id, const struct v6m_probe_info *info);
 
 #endif

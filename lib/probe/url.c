@@ -86,8 +86,13 @@ char *url_resolve(const char *base, const char *ref)
     char *out = NULL;
     if (base && curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
         goto done;
+    /* An empty or fragment-only reference is the base itself (RFC 3986
+     * 5.2.2); curl 7.88 resolves "#s" against the directory instead. */
+    if (base && (tmp[0] == '\0' || tmp[0] == '#'))
+        goto norm;
     if (curl_url_set(u, CURLUPART_URL, tmp, CURLU_URLENCODE) != CURLUE_OK)
         goto done;
+norm:
     out = normalise(u);
 done:
     curl_url_cleanup(u);

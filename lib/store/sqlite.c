@@ -34,6 +34,7 @@
 #include <v6mon/store.h>
 #include <v6mon/traffic.h>
 
+#include "store/sqlite_probe.h"
 #include "store/sqlite_usersapps.h"
 #include "store/store_impl.h"
 #include "util/strutil.h"
@@ -42,7 +43,15 @@ struct sq {
     sqlite3 *db;
     char *path;
     int version;
+    struct sq_probe *probe; /* probe run writer (sqlite_probe.c), NULL when none */
 };
+
+struct sq_conn sq_conn_of(void *h)
+{
+    struct sq *s = h;
+    struct sq_conn c = {s->db, s->path, &s->probe};
+    return c;
+}
 
 /* ---- migrations --------------------------------------------------------- */
 
@@ -138,6 +147,8 @@ static const char *const migrations[] = {
     " flows_dns INTEGER NOT NULL, flows_dns_any INTEGER NOT NULL,"
     " flows_ndpi INTEGER NOT NULL,"
     " PRIMARY KEY (run_id, name, family)) WITHOUT ROWID;",
+    /* 2 -> 3: probe runs, sites W1..W7, apps (I4, I5, I6); sqlite_probe.c. */
+    sq_probe_schema_v3,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -227,6 +238,7 @@ static void sq_close(void *h)
     struct sq *s = h;
     if (!s)
         return;
+    sq_probe_free(s->db, s->probe);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
@@ -588,6 +600,8 @@ static v6m_err sq_put_traffic(void *h, const struct v6m_run_info *run,
     const char *what = "cannot start the transaction";
     char t1[32], t2[32], t3[32], t4[32];
     *replaced = false;
+    if (s->probe && sq_probe_flush(s, err) != V6M_OK) /* one transaction at a time */
+        return err->code;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sq_fail(s, err, what);
 
@@ -673,4 +687,9 @@ const struct store_backend store_backend_sqlite = {
     .close = sq_close,
     .db_version = sq_db_version,
     .put_traffic = sq_put_traffic,
+    .probe_begin = sq_probe_begin,
+    .probe_site = sq_probe_site,
+    .probe_app = sq_probe_app,
+    .probe_flush = sq_probe_flush,
+    .probe_end = sq_probe_end,
 };

@@ -148,3 +148,61 @@ v6m_err v6m_store_put_traffic_run(v6m_store *st, const struct v6m_run_info *run,
         return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "the traffic run is not finished");
     return put_traffic(st, run, res, t, run_id, replaced);
 }
+
+/* ---- probe runs ---------------------------------------------------------- */
+
+static v6m_err probe_unsupported(v6m_store *st)
+{
+    return errbuf_set(&st->err, V6M_ERR_UNSUPPORTED,
+                      "the '%s' store cannot keep probe runs", st->be->scheme);
+}
+
+v6m_err v6m_store_probe_begin(v6m_store *st, const struct v6m_probe_info *info,
+                              const char *config_json, int64_t *run_id)
+{
+    errbuf_clear(&st->err);
+    if (!info || !run_id)
+        return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "no probe info or run id given");
+    *run_id = 0;
+    if (!st->be->probe_begin)
+        return probe_unsupported(st);
+    return st->be->probe_begin(st->h, info, config_json, run_id, &st->err);
+}
+
+v6m_err v6m_store_probe_site(v6m_store *st, int64_t run_id, const struct v6m_site_result *r)
+{
+    errbuf_clear(&st->err);
+    if (!r)
+        return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "no site result given");
+    if (!st->be->probe_site)
+        return probe_unsupported(st);
+    return st->be->probe_site(st->h, run_id, r, &st->err);
+}
+
+v6m_err v6m_store_probe_app(v6m_store *st, int64_t run_id, const struct v6m_app_result *r)
+{
+    errbuf_clear(&st->err);
+    if (!r)
+        return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "no app result given");
+    if (!st->be->probe_app)
+        return probe_unsupported(st);
+    return st->be->probe_app(st->h, run_id, r, &st->err);
+}
+
+v6m_err v6m_store_probe_flush(v6m_store *st)
+{
+    errbuf_clear(&st->err);
+    if (!st->be->probe_flush)
+        return probe_unsupported(st);
+    return st->be->probe_flush(st->h, &st->err);
+}
+
+v6m_err v6m_store_probe_end(v6m_store *st, int64_t run_id, const struct v6m_probe_info *info)
+{
+    errbuf_clear(&st->err);
+    if (!info)
+        return errbuf_set(&st->err, V6M_ERR_INVALID_ARG, "no probe info given");
+    if (!st->be->probe_end)
+        return probe_unsupported(st);
+    return st->be->probe_end(st->h, run_id, info, &st->err);
+}

@@ -33,6 +33,16 @@ struct store_backend {
     v6m_err (*put_traffic)(void *handle, const struct v6m_run_info *run,
                            const struct v6m_traffic_result *res, const v6m_traffic *t,
                            int64_t *run_id, bool *replaced, struct errbuf *err);
+    /* Probe runs (v6m_store_probe_*; NULL when the backend has none). */
+    v6m_err (*probe_begin)(void *handle, const struct v6m_probe_info *info,
+                           const char *config_json, int64_t *run_id, struct errbuf *err);
+    v6m_err (*probe_site)(void *handle, int64_t run_id, const struct v6m_site_result *r,
+                          struct errbuf *err);
+    v6m_err (*probe_app)(void *handle, int64_t run_id, const struct v6m_app_result *r,
+                         struct errbuf *err);
+    v6m_err (*probe_flush)(void *handle, struct errbuf *err);
+    v6m_err (*probe_end)(void *handle, int64_t run_id, const struct v6m_probe_info *info,
+                         struct errbuf *err);
 };
 
 extern const struct store_backend store_backend_sqlite;
