@@ -725,7 +725,11 @@ struct fetch_engine *fetch_engine_new(struct loop *loop, const struct fetch_conf
     curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
     curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)f->cfg.max_inflight);
-    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)(f->cfg.max_inflight / 4 + 16));
+    /* A small idle-connection cache: curl scans the cached connections of
+     * an address on every new request (and polls each for liveness); many
+     * virtual sites behind one address made that scan the hot spot. Most
+     * hosts get a handful of requests, so little reuse is lost. */
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, 64L);
     return f;
 }
 

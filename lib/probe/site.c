@@ -725,9 +725,11 @@ static void verdict_w2(struct site_state *s)
         struct textbuf t = {0};
         textbuf_add(&t, "%u of the %u name servers of %s with an IPv6 address do not answer over IPv6:",
                     z->n_ns_v6 - z->n_ns_v6_answering, z->n_ns_v6, z->zone);
+        unsigned k = 0;
         for (unsigned i = 0; i < z->n_ns; i++)
             if (z->ns[i].n_v6_global && !z->ns[i].answered_v6)
-                textbuf_add(&t, " %s", z->ns[i].detail[0] ? z->ns[i].detail : z->ns[i].name);
+                textbuf_add(&t, "%s%s", k++ ? "; " : " ",
+                            z->ns[i].detail[0] ? z->ns[i].detail : z->ns[i].name);
         snprintf(msg, sizeof msg, "%s", t.s ? t.s : "");
         textbuf_release(&t);
     } else {

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""tests/lab/liedns.py STATE ADDR4 ADDR6 - a DNS server that lies (UDP 53).
+
+Used as the prober's --resolver to check that bad answers end in a clear
+reason. Per name (www.<case>.lie.lab):
+  other      the AAAA answer holds a record for another name only
+  wrongtype  an A record answers the AAAA question
+  loop       a CNAME loop: www.loop.lie.lab -> x.loop.lie.lab -> www...
+  garbage    random bytes with the right id
+Anything else: REFUSED. A queries get a plain A answer (198.18.1.1).
+"""
+import asyncio
+import os
+import socket
+import struct
+import sys
+
+
+def qname_end(msg, off):
+    while off < len(msg):
+        ln = msg[off]
+        if ln == 0:
+            return off + 1
+        off += 1 + ln
+    return len(msg)
+
+
+def labels(name):
+    out = b""
+    for p in name.split("."):
+        out += bytes([len(p)]) + p.encode()
+    return out + b"\0"
+
+
+def rr(name, rtype, rdata, ttl=60):
+    return labels(name) + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def answer(msg):
+    if len(msg) < 12:
+        return None
+    qid, flags = struct.unpack("!HH", msg[:4])
+    end = qname_end(msg, 12)
+    qtype = struct.unpack("!H", msg[end:end + 2])[0]
+    q = msg[12:end + 4]
+    name, off = [], 12
+    while msg[off] != 0:
+        ln = msg[off]
+        name.append(msg[off + 1:off + 1 + ln].decode("latin-1").lower())
+        off += 1 + ln
+    qn = ".".join(name)
+    case = name[1] if len(name) > 2 and name[-2:] == ["lie", "lab"] else ""
+    def reply(rcode, answers):
+        hdr = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, len(answers), 0, 0)
+        return hdr + q + b"".join(answers)
+    if qtype == 1:
+        return reply(0, [rr(qn, 1, socket.inet_aton("198.18.1.1"))])
+    if case == "other":
+        return reply(0, [rr("evil.example.lab", 28, socket.inet_pton(socket.AF_INET6, "3ffe:1::1:1"))])
+    if case == "wrongtype":
+        return reply(0, [rr(qn, 1, socket.inet_aton("198.18.1.1"))])
+    if case == "loop":
+        other = "x." + ".".join(name[1:])
+        return reply(0, [rr(qn, 5, labels(other)), rr(other, 5, labels(qn))])
+    if case == "garbage":
+        return struct.pack("!H", qid) + os.urandom(40)
+    return reply(5, [])
+
+
+class Proto(asyncio.DatagramProtocol):
+    def connection_made(self, t):
+        self.t = t
+
+    def datagram_received(self, data, addr):
+        try:
+            r = answer(data)
+        except Exception:
+            r = None
+        if r:
+            self.t.sendto(r, addr)
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    for a in sys.argv[2:4]:
+        fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+        await loop.create_datagram_endpoint(Proto, local_addr=(a, 53), family=fam)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
