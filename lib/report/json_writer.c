@@ -41,21 +41,29 @@ static void before_value(struct json_writer *w)
 
 void json_write_escaped(FILE *out, const char *s)
 {
+    /* Runs of characters that need no escape go out in one fwrite: the
+     * prober writes megabytes of JSON lines and per-character stdio calls
+     * were a tenth of its CPU time. */
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (p > run)
+            fwrite(run, 1, (size_t)(p - run), out);
+        run = p + 1;
+        switch (c) {
         case '"': fputs("\\\"", out); break;
         case '\\': fputs("\\\\", out); break;
         case '\n': fputs("\\n", out); break;
         case '\r': fputs("\\r", out); break;
         case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
+        default: fprintf(out, "\\u%04x", c); break;
         }
     }
+    if (p > run)
+        fwrite(run, 1, (size_t)(p - run), out);
     fputc('"', out);
 }
 

@@ -348,7 +348,8 @@ def build_lists(state, bench):
         write(os.path.join(state, "bench_sites.csv"), "name,url,category,unit\n" + "".join(
             f"site{i:05d},http://site{i:05d}.bench.lab/,bench,bench\n" for i in range(1, bench + 1)))
         write(os.path.join(state, "bench_queries.txt"), "".join(
-            f"site{i:05d}.bench.lab A\nsite{i:05d}.bench.lab AAAA\n" for i in range(1, bench + 1)))
+            f"site{i:05d}.bench.lab A\nsite{i:05d}.bench.lab AAAA\nsite{i:05d}.bench.lab NS\n"
+            for i in range(1, bench + 1)))
 
 
 # ---------------------------------------------------------------- up / down
