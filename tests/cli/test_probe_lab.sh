@@ -62,7 +62,21 @@ probe sites "$SITES_CSV" --resolver "$RESOLVER4" --canary http://www.v4only.lab/
 check "no IPv6 at the vantage point: not testable, never fail" $CHECK untestable "$TMP/untestable.jsonl" "$EXPECTED"
 check "no IPv6 at the vantage point: a warning says so" grep -qi "ipv6" "$TMP/untestable.err"
 
-# 7. the lab goes away without leftovers
+# 7. Ctrl-C: what finished is stored and reported, the run says interrupted
+printf 'name,url,category,unit\nfast,http://www.dual.lab/,government,u\nslow,http://www.blackhole.lab/,finance,u\n' \
+  > "$TMP/int.csv"
+ip netns exec "$CLIENT_NS" "$V6MON" probe sites "$TMP/int.csv" --resolver "$RESOLVER4" --canary "$CANARY" \
+  --timeout 20s --connect-timeout 20s --format json --db "$TMP/int.db" > "$TMP/int.jsonl" 2> "$TMP/int.err" &
+pid=$!
+for _ in $(seq 1 100); do grep -q '"name":"fast"' "$TMP/int.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid" && rc=0 || rc=$?
+check "interrupt: exit 0 after Ctrl-C" test "$rc" -eq 0
+check "interrupt: the finished site was streamed" grep -q '"name":"fast"' "$TMP/int.jsonl"
+n=$(sqlite3 "$TMP/int.db" "select count(*) || ',' || (select interrupted from probe_runs) from probe_sites")
+check "interrupt: finished site stored, run marked interrupted ($n)" test "$n" = "1,1"
+
+# 8. the lab goes away without leftovers
 trap - EXIT
 python3 "$V6M_SRC/tests/lab/netlab.py" down "$LAB"
 left=$(ip netns list | grep -c "^v6l" || true)
