@@ -67,6 +67,12 @@ struct v6m_probe {
     struct strpool *app_pool;
     size_t n_app_res;
 
+    /* finished results in input order, listed at the end of the run */
+    struct v6m_site_result **sites_done;
+    size_t n_sites_done;
+    struct v6m_app_result **apps_done;
+    size_t n_apps_done;
+
     struct v6m_probe_info info;
     char resolver_used[256];
     bool ran;
@@ -345,6 +351,8 @@ void v6m_probe_free(v6m_probe *p)
     free(p->site_pool);
     free(p->app_res);
     free(p->app_pool);
+    free(p->sites_done);
+    free(p->apps_done);
     free(p);
 }
 
@@ -804,6 +812,15 @@ out:
     url_psl_free(sc.ctx.psl);
     loop_free(sc.ctx.loop);
     free(sc.jobs);
+    /* List the finished results once, in input order, for the accessors. */
+    p->sites_done = calloc(p->n_site_res ? p->n_site_res : 1, sizeof *p->sites_done);
+    for (size_t i = 0; p->sites_done && i < p->n_site_res; i++)
+        if (p->site_res[i])
+            p->sites_done[p->n_sites_done++] = p->site_res[i];
+    p->apps_done = calloc(p->n_app_res ? p->n_app_res : 1, sizeof *p->apps_done);
+    for (size_t i = 0; p->apps_done && i < p->n_app_res; i++)
+        if (p->app_res[i])
+            p->apps_done[p->n_apps_done++] = p->app_res[i];
     p->info.finished_ns = wall_ns();
     return rcode;
 }
@@ -813,41 +830,24 @@ const struct v6m_probe_info *v6m_probe_info(const v6m_probe *p)
     return &p->info;
 }
 
-/* Results are exposed in input order, skipping items that never finished. */
+/* Results in input order, skipping items that never finished (listed at
+ * the end of v6m_probe_run). */
 size_t v6m_probe_site_count(const v6m_probe *p)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < p->n_site_res; i++)
-        n += p->site_res[i] != NULL;
-    return n;
+    return p->n_sites_done;
 }
 
 const struct v6m_site_result *v6m_probe_site(const v6m_probe *p, size_t i)
 {
-    for (size_t k = 0; k < p->n_site_res; k++) {
-        if (!p->site_res[k])
-            continue;
-        if (i-- == 0)
-            return p->site_res[k];
-    }
-    return NULL;
+    return i < p->n_sites_done ? p->sites_done[i] : NULL;
 }
 
 size_t v6m_probe_app_count(const v6m_probe *p)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < p->n_app_res; i++)
-        n += p->app_res[i] != NULL;
-    return n;
+    return p->n_apps_done;
 }
 
 const struct v6m_app_result *v6m_probe_app(const v6m_probe *p, size_t i)
 {
-    for (size_t k = 0; k < p->n_app_res; k++) {
-        if (!p->app_res[k])
-            continue;
-        if (i-- == 0)
-            return p->app_res[k];
-    }
-    return NULL;
+    return i < p->n_apps_done ? p->apps_done[i] : NULL;
 }
