@@ -15,7 +15,7 @@ PACKAGES=(
   libc-ares-dev libcurl4-openssl-dev libgumbo-dev libpsl-dev
   # tests
   libcmocka-dev tshark python3 sqlite3 iproute2 clang libclang-rt-14-dev
-  nginx-light nsd unbound openssl nftables
+  nginx-light nsd unbound openssl nftables curl
 )
 if [[ "${1:-}" == "--bench" ]]; then
   PACKAGES+=(tcpdump softflowd time libndpi-bin dnsperf)

@@ -3,8 +3,12 @@
 
     netlab.py up STATE [--bench N]   build namespaces, zones, sites; start nsd,
                                      unbound, nginx and the hostile servers
-    netlab.py env STATE              print shell variables (CLIENT_NS, RESOLVER4...)
+    netlab.py env STATE              print shell variables (CLIENT_NS, RESOLVER...)
     netlab.py down STATE             stop everything, remove the namespaces
+                                     (idempotent; kills only processes that
+                                     live in the lab's namespaces)
+tests/lab/lab.sh is the same command line in shell; tests/lab/selftest.sh
+checks that every server behaves as designed.
 
 Topology: two network namespaces joined by one veth pair.
     client (v6mon runs here)  10.99.0.2/24, 3ffe:99::2/64 -- veth --
@@ -25,6 +29,8 @@ Needs root. Nothing leaves the two namespaces.
 """
 import json
 import os
+import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -38,6 +44,9 @@ NS_GOOD = [("ns1.infra.lab", "198.18.0.53", "3ffe:1::53"), ("ns2.infra.lab", "19
 NS_V4ONLY = [("v4ns1.infra.lab", "198.18.0.55", None), ("v4ns2.infra.lab", "198.18.0.56", None)]
 NS_DEAD_V6 = ("dead.infra.lab", "198.18.0.57", "3ffe:1::57")  # v6 address: nothing listens
 RESOLVER4, RESOLVER6 = "198.18.0.10", "3ffe:1::10"
+# the veth link: client side .2/::2, net side .1/::1
+CLIENT4, CLIENT6, NETGW4, NETGW6 = "10.99.0.2", "3ffe:99::2", "10.99.0.1", "3ffe:99::1"
+CLIENT_NET4, CLIENT_NET6 = "10.99.0.0/24", "3ffe:99::/64"
 LIEDNS4, LIEDNS6 = "198.18.0.66", "3ffe:1::66"
 
 # site: zone, www A, www AAAA, nameservers, category
@@ -69,6 +78,7 @@ EXTRA = [
     ("static.cdn6.lab", "198.18.1.11", "3ffe:1::1:11"),
     ("img.v4cdn.lab", "198.18.1.16", None),
     ("canary.lab", "198.18.1.20", "3ffe:1::1:20"),
+    ("news.example.gov.cn", "198.18.1.15", "3ffe:1::1:15"),
     # hostile HTTP servers (hostile.py)
     ("endless.hostile.lab", "198.18.6.1", "3ffe:1::6:1"),
     ("drip.hostile.lab", "198.18.6.2", "3ffe:1::6:2"),
@@ -173,7 +183,10 @@ def build_zones(state, bench):
     conf = ["server:", f"  zonesdir: \"{zdir}\"", "  username: \"\"", "  chroot: \"\"",
             f"  pidfile: \"{state}/nsd.pid\"", f"  database: \"\"",
             f"  xfrdfile: \"{state}/nsd-xfrd.state\"", f"  zonelistfile: \"{state}/nsd-zone.list\"",
-            "  hide-version: yes", "  server-count: 1", "  verbosity: 0", f"  logfile: \"{state}/nsd.log\""]
+            "  hide-version: yes", "  server-count: 1", "  verbosity: 0",
+            # response rate limiting (default 200/s per source) would throttle
+            # unbound, the only client: off
+            "  rrl-ratelimit: 0", "  rrl-whitelist-ratelimit: 0", f"  logfile: \"{state}/nsd.log\""]
     for _, v4, v6 in NS_GOOD + NS_V4ONLY:
         conf.append(f"  ip-address: {v4}")
         if v6:
@@ -186,8 +199,9 @@ def build_zones(state, bench):
     write(os.path.join(state, "nsd.conf"), "\n".join(conf) + "\n")
 
     ub = ["server:", f"  interface: {RESOLVER4}", f"  interface: {RESOLVER6}",
-          "  do-ip6: yes", "  do-ip4: yes", "  access-control: 0.0.0.0/0 allow",
-          "  access-control: ::/0 allow", "  username: \"\"", "  chroot: \"\"",
+          "  do-ip6: yes", "  do-ip4: yes", f"  access-control: {CLIENT_NET4} allow",
+          f"  access-control: {CLIENT_NET6} allow", "  access-control: 127.0.0.0/8 allow",
+          "  access-control: ::1 allow", "  username: \"\"", "  chroot: \"\"",
           f"  directory: \"{state}\"", f"  pidfile: \"{state}/unbound.pid\"", "  use-syslog: no",
           f"  logfile: \"{state}/unbound.log\"", "  module-config: \"iterator\"",
           "  do-not-query-localhost: no", "  harden-referral-path: no", "  qname-minimisation: no",
@@ -256,7 +270,21 @@ def build_web(state, bench):
         "<!DOCTYPE html><html><body><h2>Under maintenance</h2>"
         "<p>Come back later.</p></body></html>\n")
     # simple one-page sites
-    for s in ("redirv4old", "tls", "nsv4", "cdn4", "cdn6", "ula", "status", "nsdead", "govcn",
+    # h) tls: the crawl runs over https: 2 second-level pages, 1 third-level
+    put("tls", "index.html", page("tls", ["/p1.html", "https://www.tls.lab/p2.html"]))
+    put("tls", "p1.html", page("p1", ["/q1.html"]))
+    put("tls", "p2.html", page("p2"))
+    put("tls", "q1.html", page("q1"))
+    # example.gov.cn: gov.cn is a public suffix, so news.example.gov.cn is
+    # internal but www.other.gov.cn and www.dual.lab are not (2/2 second
+    # level, never 2/3); a prober that took the last two labels as the
+    # domain would count www.other.gov.cn, which does not resolve.
+    put("govcn", "index.html", page("example.gov.cn", [
+        "/p1.html", "http://news.example.gov.cn/n1.html", "http://www.other.gov.cn/",
+        "http://www.dual.lab/"]))
+    put("govcn", "p1.html", page("p1"))
+    put("govcn", "n1.html", page("n1"))
+    for s in ("redirv4old", "nsv4", "cdn4", "cdn6", "ula", "status", "nsdead",
               "canary", "apps"):
         put(s, "index.html", page(s))
     # bench: a home page with 5 internal links
@@ -267,12 +295,12 @@ def build_web(state, bench):
 
     tls = os.path.join(state, "tls")
     os.makedirs(tls, exist_ok=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
                     "-subj", "/CN=v6mon lab CA", "-keyout", f"{tls}/ca.key", "-out", f"{tls}/ca.pem",
                     "-addext", "basicConstraints=critical,CA:TRUE",
                     "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
                    check=True, capture_output=True)
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=www.tls.lab",
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=www.tls.lab",
                     "-keyout", f"{tls}/site.key", "-out", f"{tls}/site.csr"], check=True,
                    capture_output=True)
     write(f"{tls}/ext.cnf", "subjectAltName=DNS:www.tls.lab\nbasicConstraints=CA:FALSE\n")
@@ -309,7 +337,7 @@ def build_web(state, bench):
     s.append(srv([v("198.18.1.13")], "www.status.lab", "status"))
     s.append(srv([v("3ffe:1::1:13")], "www.status.lab", "status", "  return 503;\n"))
     s.append(srv([v("198.18.1.14"), v("3ffe:1::1:14")], "www.nsdead.lab", "nsdead"))
-    s.append(srv([v("198.18.1.15"), v("3ffe:1::1:15")], "www.example.gov.cn", "govcn"))
+    s.append(srv([v("198.18.1.15"), v("3ffe:1::1:15")], "www.example.gov.cn news.example.gov.cn", "govcn"))
     s.append(srv([v("198.18.1.16")], "img.v4cdn.lab", "canary"))
     s.append(srv([v("198.18.1.20"), v("3ffe:1::1:20")], "canary.lab", "canary"))
     s.append(srv([v("198.18.2.1"), v("3ffe:1::2:1")],
@@ -318,8 +346,13 @@ def build_web(state, bench):
     s.append(srv([v("198.18.2.3")], "api.refuseapp.lab", "apps"))
     if bench:
         s.append(srv([v("198.18.3.1"), v("3ffe:1::3:1")], "~^.+\\.bench\\.lab$", "bench"))
-    conf = (f"worker_processes 2;\npid {state}/nginx.pid;\nerror_log {state}/nginx-error.log;\n"
-            "worker_rlimit_nofile 65536;\nevents { worker_connections 16384; }\n"
+    # Workers run as root: the state directory may sit under a 0700 directory
+    # (mktemp -d) that "nobody" could not read. The file limit stays within
+    # the hard limit, or the workers log an alert per start.
+    nofile = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    conf = (f"user root;\nworker_processes 2;\npid {state}/nginx.pid;\n"
+            f"error_log {state}/nginx-error.log;\nworker_rlimit_nofile {nofile};\n"
+            f"events {{ worker_connections {max(512, min(16384, nofile // 2))}; }}\n"
             "http {\n  access_log off;\n  default_type text/html;\n  keepalive_requests 1000;\n"
             "  types { text/html html; image/png png; }\n" + "".join(s) + "}\n")
     write(os.path.join(state, "nginx.conf"), conf)
@@ -338,7 +371,7 @@ def build_lists(state, bench):
         f"{h},http://{h}.hostile.lab/,media,hostile" for h in ("endless", "drip", "loop", "headers", "garbage")]
     write(os.path.join(state, "hostile.csv"), "\n".join(hostile) + "\n")
     write(os.path.join(state, "lies.csv"), "name,url,category,unit\n" + "".join(
-        f"{n},http://www.{n}.lie.lab/,media,lies\n" for n in ("other", "wrongtype", "loop", "garbage")))
+        f"{n},http://www.{n}.lie.lab/,media,lies\n" for n in ("other", "wrongtype", "loop", "garbage", "short", "tc")))
     write(os.path.join(state, "apps.csv"),
           "app,category,domains,ndpi\n"
           "GoodApp,lab,api.goodapp.lab img.goodapp.lab,\n"
@@ -354,19 +387,52 @@ def build_lists(state, bench):
 
 # ---------------------------------------------------------------- up / down
 
+DAEMON_PIDFILES = ("nginx.pid", "unbound.pid", "nsd.pid", "hostile.py.pid", "liedns.py.pid")
+
+
 def wait_port(ns, addr, port, udp=False, timeout=5.0):
     t = time.time() + timeout
     flag = "-lun" if udp else "-ltn"
+    want = f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
     while time.time() < t:
         out = sh("ss", "-H", flag, ns=ns, capture_output=True, text=True, check=False).stdout
-        want = f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
-        if want in out:
+        if any(want in line.split() for line in out.splitlines()):
             return True
         time.sleep(0.05)
     return False
 
 
+# Run in the client namespace: what a client will do first (TCP to a web
+# server over both families, a recursive AAAA query over IPv6) must work
+# before `up` returns. Retried, since the veth link comes up asynchronously.
+CLIENT_READY = r"""
+import socket, sys, time
+end = time.time() + 5
+q = bytes.fromhex("abcd01000001000000000000") + b"\x03www\x04dual\x03lab\x00" + bytes.fromhex("001c0001")
+def dns():
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        s.sendto(q, (sys.argv[3], 53))
+        r = s.recv(512)
+        return r[:2] == q[:2] and r[3] & 15 == 0 and r[7] > 0
+while time.time() < end:
+    try:
+        for fam, a in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+            socket.create_connection((a, 80), timeout=0.3).close()
+        if dns():
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.05)
+sys.exit("netlab: the client namespace cannot reach the servers")
+"""
+
+
 def up(state, bench):
+    if os.geteuid() != 0:
+        sys.exit("netlab: needs root (network namespaces)")
+    if os.path.exists(os.path.join(state, "names.json")):
+        down(state)  # a lab left in this state directory goes first
     try:
         _up(state, bench)
     except BaseException:
@@ -374,34 +440,46 @@ def up(state, bench):
         raise
 
 
+def netns_exists(name):
+    return os.path.exists(os.path.join("/run/netns", name))
+
+
 def _up(state, bench):
-    if os.geteuid() != 0:
-        sys.exit("netlab: needs root (network namespaces)")
     os.makedirs(state, exist_ok=True)
+    for f in DAEMON_PIDFILES:  # stale pid files must never be trusted
+        try:
+            os.unlink(os.path.join(state, f))
+        except OSError:
+            pass
     tag = f"v6l{os.getpid()}"
+    while netns_exists(tag + "c") or netns_exists(tag + "n"):
+        tag = f"v6l{os.getpid() % 100000}{os.urandom(2).hex()}"
     n = {"client": tag + "c", "net": tag + "n", "veth_c": tag + "a", "veth_n": tag + "b",
-         "state": os.path.abspath(state)}
+         "state": os.path.abspath(state), "bench": bench}
     write(os.path.join(state, "names.json"), json.dumps(n))
     c, s = n["client"], n["net"]
     sh("ip", "netns", "add", c)
     sh("ip", "netns", "add", s)
-    sh("ip", "link", "add", n["veth_c"], "netns", c, "type", "veth", "peer", "name", n["veth_n"],
-       "netns", s)
+    # DAD off before the veth exists, so its link-local address is usable at once too
     for ns in (c, s):
         sh("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", ns=ns)
         sh("sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", ns=ns)
         sh("ip", "link", "set", "lo", "up", ns=ns)
+    sh("ip", "link", "add", n["veth_c"], "netns", c, "type", "veth", "peer", "name", n["veth_n"],
+       "netns", s)
     # many short connections to few addresses: reuse TIME_WAIT ports
     sh("sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1", ns=c)
     sh("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65000", ns=c)
-    sh("ip", "addr", "add", "10.99.0.2/24", "dev", n["veth_c"], ns=c)
-    sh("ip", "addr", "add", "3ffe:99::2/64", "dev", n["veth_c"], "nodad", ns=c)
+    sh("ip", "addr", "add", CLIENT4 + "/24", "dev", n["veth_c"], ns=c)
+    sh("ip", "addr", "add", CLIENT6 + "/64", "dev", n["veth_c"], "nodad", ns=c)
     sh("ip", "link", "set", n["veth_c"], "up", ns=c)
-    sh("ip", "route", "add", "default", "via", "10.99.0.1", ns=c)
-    sh("ip", "-6", "route", "add", "default", "via", "3ffe:99::1", ns=c)
-    sh("ip", "addr", "add", "10.99.0.1/24", "dev", n["veth_n"], ns=s)
-    sh("ip", "addr", "add", "3ffe:99::1/64", "dev", n["veth_n"], "nodad", ns=s)
+    sh("ip", "route", "add", "default", "via", NETGW4, ns=c)
+    sh("ip", "-6", "route", "add", "default", "via", NETGW6, ns=c)
+    sh("ip", "addr", "add", NETGW4 + "/24", "dev", n["veth_n"], ns=s)
+    sh("ip", "addr", "add", NETGW6 + "/64", "dev", n["veth_n"], "nodad", ns=s)
     sh("ip", "link", "set", n["veth_n"], "up", ns=s)
+    # "net" has no default route: a packet for anything outside the lab is
+    # answered "network unreachable" right there and never leaves.
     addrs4 = {RESOLVER4, LIEDNS4, NS_DEAD_V6[1]} | {a for _, a, _ in NS_GOOD + NS_V4ONLY}
     addrs6 = {RESOLVER6, LIEDNS6, NS_DEAD_V6[2]} | {a for _, _, a in NS_GOOD if a}
     for _, v4, v6, _, _ in SITES:
@@ -415,10 +493,9 @@ def _up(state, bench):
             addrs6.add(v6)
     addrs4.add("198.18.3.1")
     addrs6.add("3ffe:1::3:1")
-    for a in sorted(addrs4):
-        sh("ip", "addr", "add", a + "/32", "dev", "lo", ns=s)
-    for a in sorted(addrs6):
-        sh("ip", "addr", "add", a + "/128", "dev", "lo", "nodad", ns=s)
+    batch = [f"addr add {a}/32 dev lo" for a in sorted(addrs4)]
+    batch += [f"addr add {a}/128 dev lo nodad" for a in sorted(addrs6)]
+    sh("ip", "-batch", "-", ns=s, input="\n".join(batch) + "\n", text=True)
     # the black hole: packets to this address vanish
     sh("nft", "-f", "-", ns=s, input=(
         "table inet v6lab {\n  chain input {\n    type filter hook input priority 0;\n"
@@ -432,62 +509,117 @@ def _up(state, bench):
     sh("nginx", "-p", f"{st}/nginx-tmp", "-c", f"{st}/nginx.conf", ns=s)
     for args in ([sys.executable, os.path.join(HERE, "hostile.py"), st],
                  [sys.executable, os.path.join(HERE, "liedns.py"), st, LIEDNS4, LIEDNS6]):
-        p = subprocess.Popen(["ip", "netns", "exec", s] + args, stdout=subprocess.DEVNULL,
-                             stderr=open(os.path.join(st, os.path.basename(args[1]) + ".log"), "w"),
-                             start_new_session=True)
+        with open(os.path.join(st, os.path.basename(args[1]) + ".log"), "w") as log:
+            p = subprocess.Popen(["ip", "netns", "exec", s] + args, stdout=subprocess.DEVNULL,
+                                 stderr=log, start_new_session=True)
         write(os.path.join(st, os.path.basename(args[1]) + ".pid"), str(p.pid))
     ok = (wait_port(s, NS_GOOD[0][2], 53, udp=True) and wait_port(s, RESOLVER4, 53, udp=True)
-          and wait_port(s, "198.18.1.1", 80) and wait_port(s, "3ffe:1::6:1", 80)
-          and wait_port(s, LIEDNS4, 53, udp=True))
+          and wait_port(s, RESOLVER6, 53, udp=True)
+          and wait_port(s, "198.18.1.1", 80) and wait_port(s, "3ffe:1::1:8", 443)
+          and wait_port(s, "3ffe:1::6:1", 80) and wait_port(s, "3ffe:1::6:5", 80)
+          and wait_port(s, LIEDNS4, 53, udp=True) and wait_port(s, LIEDNS6, 53))
     if not ok:
-        down(state)
         sys.exit("netlab: a server did not start; see the logs in " + st)
+    sh(sys.executable, "-c", CLIENT_READY, "198.18.1.1", "3ffe:1::1:1", RESOLVER6, ns=c)
 
 
-def kill_pidfile(path, sig=signal.SIGTERM):
+def netns_inode(name):
     try:
-        with open(path) as f:
-            pid = int(f.read().strip())
-        os.killpg(pid, sig) if path.endswith(".py.pid") else os.kill(pid, sig)
-    except (OSError, ValueError):
-        pass
+        return os.stat(os.path.join("/run/netns", name)).st_ino
+    except OSError:
+        return None
+
+
+def in_lab(pid, inodes):
+    """True when process pid lives in one of the lab's namespaces (so a stale
+    pid file whose number was reused by another process is never obeyed)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino in inodes
+    except OSError:
+        return False
+
+
+def ns_pids(name):
+    out = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def running(pid):
+    """True until the process has finished exiting (a zombie counts as gone:
+    its parent or init reaps it; a process still tearing itself down has
+    already left its namespace but not yet closed its sockets)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def down(state):
+    """Idempotent: stops the lab recorded in STATE/names.json, if any."""
     try:
         n = names(state)
-    except OSError:
+    except (OSError, ValueError):
         return
     st = n["state"]
-    for f in ("nginx.pid", "unbound.pid", "nsd.pid", "hostile.py.pid", "liedns.py.pid"):
-        kill_pidfile(os.path.join(st, f))
-    time.sleep(0.2)
-    # anything left in the namespaces
-    for ns in (n["net"], n["client"]):
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        for p in pids:
+    spaces = [ns for ns in (n["net"], n["client"]) if netns_exists(ns)]
+    inodes = {netns_inode(ns) for ns in spaces} - {None}
+    seen = set()
+    for f in DAEMON_PIDFILES:
+        path = os.path.join(st, f)
+        try:
+            with open(path) as fh:
+                pid = int(fh.read().strip())
+            if in_lab(pid, inodes):
+                os.kill(pid, signal.SIGTERM)
+                seen.add(pid)
+        except (OSError, ValueError):
+            pass
+    # then whatever else runs in the namespaces (nsd's children, a prober...)
+    end = time.time() + 2
+    while time.time() < end and any(ns_pids(ns) for ns in spaces):
+        time.sleep(0.05)
+    for ns in spaces:
+        for pid in ns_pids(ns):
+            seen.add(pid)
             try:
-                os.kill(int(p), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+    end = time.time() + 3
+    while time.time() < end and (any(ns_pids(ns) for ns in spaces) or any(map(running, seen))):
+        time.sleep(0.05)
+    for ns in spaces:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    if any(netns_exists(ns) for ns in (n["net"], n["client"])):
+        sys.exit("netlab: could not remove the namespaces " + n["net"] + " " + n["client"])
+    for f in DAEMON_PIDFILES + ("names.json",):
+        try:
+            os.unlink(os.path.join(st, f))
+        except OSError:
+            pass
 
 
 def env(state):
-    n = names(state)
+    try:
+        n = names(state)
+    except (OSError, ValueError):
+        sys.exit(f"netlab: no lab is up in {state}")
     st = n["state"]
-    print(f"CLIENT_NS={n['client']}")
-    print(f"NET_NS={n['net']}")
-    print(f"RESOLVER4={RESOLVER4}")
-    print(f"RESOLVER6=[{RESOLVER6}]")
-    print(f"LIEDNS4={LIEDNS4}")
-    print(f"CA_FILE={st}/tls/ca.pem")
-    print(f"SITES_CSV={st}/sites.csv")
-    print(f"HOSTILE_CSV={st}/hostile.csv")
-    print(f"LIES_CSV={st}/lies.csv")
-    print(f"APPS_CSV={st}/apps.csv")
-    print(f"CANARY=http://canary.lab/")
-    print(f"EXPECTED={HERE}/expected.json")
+    q = shlex.quote
+    v = [("STATE", st), ("CLIENT_NS", n["client"]), ("NET_NS", n["net"]),
+         ("CLIENT4", CLIENT4), ("CLIENT6", CLIENT6),
+         ("RESOLVER", RESOLVER4), ("RESOLVER4", RESOLVER4), ("RESOLVER6", RESOLVER6),
+         ("LIEDNS4", LIEDNS4), ("LIEDNS6", LIEDNS6),
+         ("CA_FILE", f"{st}/tls/ca.pem"), ("SITES_CSV", f"{st}/sites.csv"),
+         ("HOSTILE_CSV", f"{st}/hostile.csv"), ("LIES_CSV", f"{st}/lies.csv"),
+         ("APPS_CSV", f"{st}/apps.csv"), ("CANARY", "http://canary.lab/"),
+         ("EXPECTED", f"{HERE}/expected.json")]
+    if n.get("bench"):
+        v += [("BENCH_SITES_CSV", f"{st}/bench_sites.csv"),
+              ("BENCH_QUERIES", f"{st}/bench_queries.txt")]
+    for k, val in v:
+        print(f"{k}={q(val)}")
 
 
 def main():
@@ -495,8 +627,20 @@ def main():
         sys.exit("usage: netlab.py up|down|env STATE [--bench N]")
     state = sys.argv[2]
     if sys.argv[1] == "up":
-        bench = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--bench" else 0
-        up(state, bench)
+        bench = 0
+        if len(sys.argv) == 5 and sys.argv[3] == "--bench" and sys.argv[4].isdigit():
+            bench = int(sys.argv[4])
+        elif len(sys.argv) != 3:
+            sys.exit("usage: netlab.py up STATE [--bench N]")
+        if bench > 999999:
+            sys.exit("netlab: --bench takes at most 999999 sites")
+        try:
+            up(state, bench)
+        except subprocess.CalledProcessError as e:
+            sys.exit(f"netlab: `{' '.join(map(str, e.cmd))}` failed (exit {e.returncode}); "
+                     f"the lab was taken down; logs in {state}")
+        except FileNotFoundError as e:
+            sys.exit(f"netlab: {e.filename} is not installed; the lab was taken down")
     elif sys.argv[1] == "down":
         down(state)
     else:
