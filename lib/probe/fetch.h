@@ -25,8 +25,11 @@
  * Ownership: the engine borrows the loop. fetch_start() copies everything
  * it needs from the request. The result (and its body) is owned by the
  * engine and valid only during the callback. Callbacks always run from the
- * loop, never inside fetch_start(). fetch_engine_free() aborts transfers in
- * flight; their callbacks run with FS_CANCELLED.
+ * loop, never inside fetch_start(), and one at a time; a callback may call
+ * fetch_start() and even fetch_engine_free(). fetch_engine_free() delivers
+ * finished results, then aborts transfers in flight and waiting: their
+ * callbacks run with FS_CANCELLED before it returns (inside the calling
+ * callback, when called from one). Free the engine before its loop.
  */
 #ifndef V6M_PROBE_FETCH_H
 #define V6M_PROBE_FETCH_H
@@ -116,7 +119,9 @@ void fetch_engine_free(struct fetch_engine *f);
  * family) with no callback. */
 int fetch_start(struct fetch_engine *f, const struct fetch_request *req, fetch_cb cb, void *arg);
 
-size_t fetch_inflight(const struct fetch_engine *f); /* running + waiting */
+/* Requests whose callback has not run yet: running + waiting + finished
+ * but not yet delivered. */
+size_t fetch_inflight(const struct fetch_engine *f);
 void fetch_get_stats(const struct fetch_engine *f, struct fetch_stats *out);
 
 /* ---- plain TCP connect probes (W5 open ports; KPI handshake RTT later) ---- */
