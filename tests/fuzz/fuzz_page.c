@@ -1,16 +1,26 @@
 /*
- * fuzz_page.c - libFuzzer target for the prober's handling of hostile
- * pages (lib/probe/page.c, url.c, similar.c).
+ * fuzz_page.c - libFuzzer target for the prober's page analysis
+ * (lib/probe/page.c, url.c, similar.c). Any bytes must be handled without
+ * crashing, reading out of bounds, leaking or taking long, and what comes
+ * out must obey the contracts:
+ *   - page_extract() on the input (base http://www.fuzz.lab/d/p.html; when
+ *     the last byte is odd, with tiny limits so the caps and the guard
+ *     cut): lists within their caps, kinds right, every URL in normal form
+ *     (url_resolve(NULL, u) == u, url_split() accepts it, printable ASCII
+ *     without spaces), no (url, kind) pair twice, parsed_bytes consistent
+ *     with cut;
+ *   - url_resolve() with the input (up to its first NUL) as the reference,
+ *     against the base and against NULL: the same normal-form promises;
+ *     url_split() of the input: a host, a port, a path starting with '/';
+ *     registrable domain and same-site of the split host;
+ *   - similar_distance() of the two halves: <= 100, symmetric, 0 against
+ *     itself; similar_strip() never grows its input;
+ *   - page_sample() with a seed from the input: ascending, distinct, in
+ *     range.
  *
- * The input is split at its first 0xff byte (or in the middle): the first
- * part is parsed as an HTML page at a fixed base URL, both parts are
- * compared with similar_distance(), and the first 2 KiB are resolved as a
- * link reference. Checked: every extracted URL is absolute http(s), splits
- * with url_split(), and has no fragment or control characters; the lists
- * respect their caps; the distance is 0..100 and symmetric; a page compared
- * with itself has distance 0; similar_strip() never grows its input.
- *
- * Seeds: any HTML, e.g. the pages of tests/unit/test_page.c.
+ * Seeds: any HTML page; the strings of tests/unit/test_page.c and
+ * test_url.c. Run with e.g. -max_len=32768 -timeout=3 to look for slow
+ * inputs past the parse guard.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,65 +33,144 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct url_psl *psl;
+
 static void check_url(const char *u)
 {
-    struct url_parts p;
-    if (!u || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0))
+    size_t n = strlen(u);
+    if (n == 0 || n > URL_MAX)
         abort();
-    if (strchr(u, '#'))
-        abort();
-    for (const char *c = u; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f)
             abort();
-    if (!url_split(u, &p))
+    if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
         abort();
+    char *again = url_resolve(NULL, u);
+    if (!again || strcmp(again, u) != 0)
+        abort();
+    free(again);
+    struct url_parts p;
+    if (!url_split(u, &p) || !p.host[0] || p.port == 0 || p.path[0] != '/')
+        abort();
+}
+
+static void check_extract(const struct page_extract *pe, const struct page_limits *lim, size_t size)
+{
+    if (pe->n_links > lim->max_links || pe->n_res > lim->max_resources)
+        abort();
+    size_t in = size < lim->max_input ? size : lim->max_input;
+    if (pe->parsed_bytes > in || pe->input_truncated != (pe->cut != PAGE_CUT_NONE))
+        abort();
+    if (pe->cut == PAGE_CUT_NONE && pe->parsed_bytes != size)
+        abort();
+    if (pe->cut == PAGE_CUT_SIZE && size <= lim->max_input)
+        abort();
+    for (size_t i = 0; i < pe->n_links; i++) {
+        if (pe->links[i].kind != PAGE_LINK)
+            abort();
+        check_url(pe->links[i].url);
+    }
+    for (size_t i = 0; i < pe->n_res; i++) {
+        if (pe->res[i].kind == PAGE_LINK || pe->res[i].kind >= PAGE_KIND_COUNT)
+            abort();
+        check_url(pe->res[i].url);
+    }
+    if (pe->refresh_url)
+        check_url(pe->refresh_url);
+    /* No pair twice (the lists are short under the fuzzer's sizes). */
+    for (size_t i = 0; i < pe->n_links && i < 300; i++)
+        for (size_t j = i + 1; j < pe->n_links && j < 300; j++)
+            if (strcmp(pe->links[i].url, pe->links[j].url) == 0)
+                abort();
+    for (size_t i = 0; i < pe->n_res && i < 300; i++)
+        for (size_t j = i + 1; j < pe->n_res && j < 300; j++)
+            if (pe->res[i].kind == pe->res[j].kind && strcmp(pe->res[i].url, pe->res[j].url) == 0)
+                abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const uint8_t *cut = memchr(data, 0xff, size);
-    size_t na = cut ? (size_t)(cut - data) : size / 2;
-    const uint8_t *b = data + na + (cut ? 1 : 0);
-    size_t nb = size - na - (cut ? 1 : 0);
+    if (!psl)
+        psl = url_psl_new(); /* kept for the process: loading it per input is slow */
+    const char *base = "http://www.fuzz.lab/d/p.html";
 
+    /* Pages. */
     struct page_limits lim;
     page_limits_default(&lim);
-    lim.max_links = 50;
-    lim.max_resources = 20;
+    if (size && (data[size - 1] & 1)) {
+        lim.max_links = 3;
+        lim.max_resources = 3;
+        lim.max_depth = 8;
+        lim.max_elements = 64;
+        lim.max_input = 2048;
+    }
     struct page_extract pe;
-    page_extract("http://www.fuzz.lab/dir/page.html", data, na, &lim, &pe);
-    if (pe.n_links > lim.max_links || pe.n_res > lim.max_resources)
-        abort();
-    for (size_t i = 0; i < pe.n_links; i++)
-        check_url(pe.links[i].url);
-    for (size_t i = 0; i < pe.n_res; i++) {
-        check_url(pe.res[i].url);
-        if (pe.res[i].kind == PAGE_LINK || pe.res[i].kind > PAGE_EMBED)
-            abort();
+    if (page_extract(base, data, size, &lim, &pe) == 0)
+        check_extract(&pe, &lim, size);
+    if (psl) {
+        const char **out = malloc((pe.n_links + 1) * sizeof *out);
+        if (out) {
+            size_t n = page_internal_links(psl, &pe, "www.fuzz.lab", base, out);
+            if (n > pe.n_links)
+                abort();
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(out[i], "http://www.fuzz.lab/d/p.html") == 0)
+                    abort();
+            free(out);
+        }
     }
     page_extract_release(&pe);
 
-    unsigned d1 = similar_distance(data, na, b, nb);
-    unsigned d2 = similar_distance(b, nb, data, na);
-    if (d1 > 100 || d1 != d2)
-        abort();
-    if (similar_distance(data, na, data, na) != 0)
-        abort();
-    uint8_t *out = malloc(na ? na : 1);
-    if (out) {
-        if (similar_strip(data, na, out) > na)
+    /* URLs: the input as a reference. */
+    char *ref = malloc(size + 1);
+    if (!ref)
+        return 0;
+    memcpy(ref, data, size);
+    ref[size] = '\0';
+    for (int k = 0; k < 2; k++) {
+        char *u = url_resolve(k ? NULL : base, ref);
+        if (u) {
+            check_url(u);
+            free(u);
+        }
+    }
+    struct url_parts p;
+    if (url_split(ref, &p)) {
+        if (!p.host[0] || p.port == 0 || p.path[0] != '/' ||
+            (p.is_ip_literal != (p.family == 4 || p.family == 6)))
             abort();
-        free(out);
+        if (psl) {
+            char buf[URL_HOST_MAX];
+            if (url_registrable(psl, p.host, buf, sizeof buf) && p.is_ip_literal)
+                abort();
+            if (!url_same_site(psl, p.host, p.host))
+                abort();
+        }
+    }
+    free(ref);
+
+    /* Similarity of the two halves. */
+    size_t h = size / 2;
+    unsigned d1 = similar_distance(data, h, data + h, size - h);
+    unsigned d2 = similar_distance(data + h, size - h, data, h);
+    if (d1 > 100 || d1 != d2 || similar_distance(data, size, data, size) != 0)
+        abort();
+    uint8_t *st = malloc(size + 1);
+    if (st) {
+        if (similar_strip(data, size, st) > size)
+            abort();
+        free(st);
     }
 
-    char ref[2049];
-    size_t nr = size < 2048 ? size : 2048;
-    memcpy(ref, data, nr);
-    ref[nr] = '\0';
-    char *u = url_resolve("http://www.fuzz.lab/a/b?c", ref);
-    if (u) {
-        check_url(u);
-        free(u);
-    }
+    /* Sampling. */
+    size_t n = size % 97, k = size ? data[0] % 40u : 0;
+    size_t idx[97];
+    uint64_t seed = 0;
+    memcpy(&seed, data, size < 8 ? size : 8);
+    page_sample(seed, n, k, idx);
+    size_t m = k < n ? k : n;
+    for (size_t i = 0; i < m; i++)
+        if (idx[i] >= n || (i && idx[i - 1] >= idx[i]))
+            abort();
     return 0;
 }
