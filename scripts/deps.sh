@@ -36,6 +36,17 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The lab's servers (nginx, nsd, unbound) are started by the tests with their
+# own configs inside network namespaces; the Debian packages would also start
+# system services on ports 53 and 80 (and nsd and unbound fight over 53). A
+# temporary policy-rc.d keeps the packages' services from starting during the
+# install, unless the machine already has one of its own.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\n# v6mon scripts/deps.sh: no service starts during the install\nexit 101\n' |
+    $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/v6mon-deps.log 2>&1; then
