@@ -460,7 +460,10 @@ static void add_known(struct site_state *s, const char *u)
     if (!n)
         return;
     s->known = n;
-    char *copy = strdup(u);
+    /* In the links' normal form, so "http://WWW.X.LAB" matches "http://www.x.lab/". */
+    char *copy = url_resolve(NULL, u);
+    if (!copy)
+        copy = strdup(u);
     if (!copy)
         return;
     s->known[s->n_known++] = copy;
