@@ -37,11 +37,13 @@
  * Checks run from the most specific prefix to the least; the order in the
  * table above is the order of the code.
  */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "probe/resolver.h"
+#include "util/strutil.h"
 
 static bool prefix_is(const uint8_t a[16], const uint8_t *p, unsigned bits)
 {
@@ -97,4 +99,11 @@ const char *addrclass_name(enum addr_class c)
     case AC__COUNT: break;
     }
     return "?";
+}
+
+char *addr_text(int family, const uint8_t *addr, char *buf, size_t len)
+{
+    if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
+        util_strlcpy(buf, "?", len);
+    return buf;
 }

@@ -78,11 +78,6 @@ static void chain_fail(struct chain *c, enum chain_outcome o, const char *code, 
     chain_finish(c, o);
 }
 
-static void fmt_addr(int family, const uint8_t *a, char *buf, size_t len)
-{
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-        util_strlcpy(buf, "?", len);
-}
 
 /* Code for a fetch failure, without the check prefix. */
 static const char *fetch_code(enum fetch_status s)
@@ -129,7 +124,7 @@ static void on_fetch(void *arg, const struct fetch_result *r)
     struct chain_hop *h = &c->hops[c->n_hops - 1];
     util_strlcpy(h->address, "", sizeof h->address);
     const uint8_t *a = c->hop_family == 6 ? c->addr6 : c->addr4;
-    fmt_addr(c->hop_family, a, h->address, sizeof h->address);
+    addr_text(c->hop_family, a, h->address, sizeof h->address);
     h->family = c->hop_family;
     h->status = r->http_code;
     c->family_used = c->hop_family;

@@ -250,11 +250,6 @@ static uint64_t rng_next(struct resolver *r)
     return x * 0x2545f4914f6cdd1dULL;
 }
 
-static void addr_text(int family, const uint8_t *addr, char *out, size_t len)
-{
-    if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, out, (socklen_t)len))
-        util_strlcpy(out, "?", len);
-}
 
 static void server_label(int family, const uint8_t *addr, uint16_t port, char *out, size_t len)
 {

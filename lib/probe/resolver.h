@@ -163,6 +163,9 @@ enum addr_class {
 /* Class of an IPv6 address, and a short name ("ula", "documentation"...). */
 enum addr_class addrclass_v6(const uint8_t a[16]);
 const char *addrclass_name(enum addr_class c);
+/* Text of an address of family 4 or 6 (IPv4 in the first 4 bytes) into
+ * buf; "?" when it cannot be written. Returns buf. */
+char *addr_text(int family, const uint8_t *addr, char *buf, size_t len);
 
 struct host_info {
     char name[RESOLVE_NAME_MAX];

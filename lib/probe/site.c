@@ -126,18 +126,13 @@ static bool sorted_has(char **v, size_t n, const char *s)
     return n && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
 }
 
-static void fmt_ip(int family, const uint8_t *a, char *buf, size_t len)
-{
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-        util_strlcpy(buf, "?", len);
-}
 
 static const char *addr_list(struct site_state *s, const struct resolve_result *rr, int family)
 {
     struct textbuf t = {0};
     for (unsigned i = 0; i < rr->n_addrs; i++) {
         char b[64];
-        fmt_ip(family, rr->addrs[i].addr, b, sizeof b);
+        addr_text(family, rr->addrs[i].addr, b, sizeof b);
         textbuf_add(&t, "%s%s", i ? " " : "", b);
     }
     const char *out = strpool_keep(s->sp, t.s);
@@ -657,7 +652,7 @@ static const char *w1_message(struct site_state *s, char *code, size_t codelen)
         textbuf_add(&t, "the AAAA record%s of %s ", h->n_v6_other > 1 ? "s" : "", host);
         for (unsigned i = 0; i < q->n_addrs; i++) {
             char b[64];
-            fmt_ip(6, q->addrs[i].addr, b, sizeof b);
+            addr_text(6, q->addrs[i].addr, b, sizeof b);
             textbuf_add(&t, "%s%s (%s)", i ? ", " : "", b,
                         addrclass_name(addrclass_v6(q->addrs[i].addr)));
         }
@@ -703,7 +698,7 @@ static void verdict_w2(struct site_state *s)
         const struct ns_check *n = &z->ns[i];
         char b[64] = "";
         if (n->n_v6_global)
-            fmt_ip(6, n->v6, b, sizeof b);
+            addr_text(6, n->v6, b, sizeof b);
         textbuf_add(&ev, "%s%s: %s%s", i ? "; " : "", n->name,
                     n->n_v6_global ? b : "no AAAA",
                     n->n_v6_global ? (n->answered_v6 ? " answers over IPv6" : " does not answer over IPv6") : "");
