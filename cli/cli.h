@@ -59,4 +59,6 @@ uint64_t cli_now_ns(void);
 extern volatile int cli_signalled;
 void cli_install_signals(void);
 
+int cmd_db(int argc, char **argv); /* cmd_db.c: v6mon db info|export|prune */
+
 #endif

@@ -15,13 +15,16 @@
 int cmd_traffic(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_kpi(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct cli_command commands[] = {
     {"traffic", "IPv4/IPv6 traffic share per segment from captures or live (I2, I3)", cmd_traffic},
     {"probe", "test key websites (W1..W7, I4, I5) and app domains (I6) over IPv6", cmd_probe},
+    {"kpi", "IPv4/IPv6 performance parity: loss, latency, connects, DNS, page load, video (W8)", cmd_kpi},
     {"synth", "write synthetic captures with known truth (tests, demos, benchmarks)", cmd_synth},
+    {"db", "look into a store file, export its tables, delete old runs", cmd_db},
     {"help", "show help for a command", cmd_help},
     {"version", "print the version", cmd_version},
 };

@@ -12,10 +12,11 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git
   libpcap-dev libsqlite3-dev libssl-dev libndpi-dev
-  libc-ares-dev libcurl4-openssl-dev libgumbo-dev libpsl-dev
+  libc-ares-dev libcurl4-openssl-dev libgumbo-dev libpsl-dev libmicrohttpd-dev
   # tests
   libcmocka-dev tshark python3 sqlite3 iproute2 clang libclang-rt-14-dev
   nginx-light nsd unbound openssl nftables curl
+  ffmpeg chromium fonts-noto-cjk fonts-dejavu-core prometheus apache2-utils libxml2-utils
 )
 if [[ "${1:-}" == "--bench" ]]; then
   PACKAGES+=(tcpdump softflowd time libndpi-bin dnsperf)

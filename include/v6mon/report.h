@@ -111,4 +111,38 @@ v6m_err v6m_report_probe_text(FILE *out, const struct v6m_site_result *const *si
                               size_t n_sites, const struct v6m_app_result *const *apps,
                               size_t n_apps, const struct v6m_probe_info *info);
 
+/* ---- `v6mon kpi` (report/kpi_report.c; docs/kpi-json.md) ---- */
+
+typedef struct v6m_kpi v6m_kpi;
+/* Terminal table: per target metric rows (IPv4 | IPv6 | D | verdict, with
+ * sample sizes), then the aggregate. */
+v6m_err v6m_report_kpi_text(FILE *out, const v6m_kpi *k);
+/* One JSON document; samples = include every raw sample per target. */
+v6m_err v6m_report_kpi_json(FILE *out, const v6m_kpi *k, bool samples);
+/* One row per (target, metric) with a header line. */
+v6m_err v6m_report_kpi_csv(FILE *out, const v6m_kpi *k);
+
+/* ---- the indicators report (report/html_report.c, report/labels.c) ---- */
+
+typedef struct v6m_scorecard v6m_scorecard;
+
+/* "zh" or "en" from LC_ALL / LC_MESSAGES / LANG (zh* -> "zh", else "en"). */
+const char *v6m_report_lang_from_env(void);
+/* The plan's name of an indicator id ("I2", "parity.loss"...) in lang
+ * ("zh" or "en"); the id itself when unknown. Static strings. */
+const char *v6m_report_indicator_label(const char *id, const char *lang);
+
+struct v6m_html_options {
+    const char *lang;          /* "zh" or "en" (NULL: from the environment) */
+    const char *refresh_url;   /* dashboard: poll this JSON URL (e.g. "/api/v1/runs")
+                                  and reload when it changes; NULL: a static report */
+    unsigned refresh_s;        /* poll period (30 when 0) */
+};
+/* The whole report as one self-contained HTML page (inline CSS and SVG,
+ * no external resources): scorecard with gauges, trends, traffic share
+ * per segment, the site ranking (通报 table), apps with their IPv4-only
+ * domains, the parity table with distributions, I8. Prints on A4 and
+ * reads on a phone. */
+v6m_err v6m_report_html(FILE *out, const v6m_scorecard *sc, const struct v6m_html_options *o);
+
 #endif

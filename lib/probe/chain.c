@@ -182,6 +182,10 @@ static void on_fetch(void *arg, const struct fetch_result *r)
         return;
     }
     c->final_status = r->http_code;
+    c->final_end_ns = loop_update_time(c->ctx->loop);
+    c->final_first_byte_ns = r->t_first_byte && r->t_total >= r->t_first_byte
+                                 ? c->final_end_ns - (r->t_total - r->t_first_byte)
+                                 : c->final_end_ns;
     c->body_bytes = r->body_bytes;
     c->body_capped = r->body_capped;
     if (c->keep_body && r->body && r->body_len) {

@@ -37,6 +37,12 @@ static const char *const builtin_canaries[] = {
     "https://www.google.com/", "https://www.cloudflare.com/",
 };
 
+const char *const *probe_builtin_canaries(size_t *n)
+{
+    *n = sizeof builtin_canaries / sizeof builtin_canaries[0];
+    return builtin_canaries;
+}
+
 struct site_input {
     char *name, *url, *category, *unit;
 };

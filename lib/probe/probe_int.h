@@ -103,6 +103,8 @@ struct chain {
     struct chain_hop hops[CHAIN_MAX_HOPS];
     unsigned n_hops;
     char *final_url;
+    uint64_t final_first_byte_ns; /* loop time the final response's first byte arrived */
+    uint64_t final_end_ns;        /* loop time the final response was complete */
     uint8_t *body;            /* keep_body: first body_cap bytes of the final response */
     size_t body_len;
     uint64_t body_bytes;
@@ -159,6 +161,9 @@ void site_result_drop_details(struct v6m_site_result *r);
 void app_job_start(struct probe_job *job, struct v6m_app_result *r, struct strpool *sp,
                    const char *const *domains, size_t n);
 void app_job_release(struct probe_job *job);
+
+/* The built-in canaries of the vantage self-check (large dual-stack sites). */
+const char *const *probe_builtin_canaries(size_t *n);
 
 /* Vantage self-check; done() when v->... is filled. */
 struct vantage_check;

@@ -34,6 +34,7 @@
 #include <v6mon/store.h>
 #include <v6mon/traffic.h>
 
+#include "store/sqlite_kpi.h"
 #include "store/sqlite_probe.h"
 #include "store/sqlite_usersapps.h"
 #include "store/store_impl.h"
@@ -149,6 +150,8 @@ static const char *const migrations[] = {
     " PRIMARY KEY (run_id, name, family)) WITHOUT ROWID;",
     /* 2 -> 3: probe runs, sites W1..W7, apps (I4, I5, I6); sqlite_probe.c. */
     sq_probe_schema_v3,
+    /* 3 -> 4: kpi runs, targets, metrics and raw samples; sqlite_kpi.c. */
+    sq_kpi_schema_v4,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -692,4 +695,6 @@ const struct store_backend store_backend_sqlite = {
     .probe_app = sq_probe_app,
     .probe_flush = sq_probe_flush,
     .probe_end = sq_probe_end,
+    .put_kpi = sq_put_kpi,
+    .probe_targets = sq_probe_targets,
 };

@@ -7,6 +7,7 @@
  *   clickhouse://...      recognised, not built yet: V6M_ERR_UNSUPPORTED
  *   other "scheme://..."  V6M_ERR_UNSUPPORTED (unknown scheme)
  */
+#include <v6mon/kpi.h>
 #include <v6mon/store.h>
 
 #include <stdlib.h>
@@ -205,4 +206,30 @@ v6m_err v6m_store_probe_end(v6m_store *st, int64_t run_id, const struct v6m_prob
     if (!st->be->probe_end)
         return probe_unsupported(st);
     return st->be->probe_end(st->h, run_id, info, &st->err);
+}
+
+/* ---- kpi runs ------------------------------------------------------------ */
+
+v6m_err v6m_store_put_kpi(v6m_store *st, const v6m_kpi *k, const char *config_json,
+                          int64_t *run_id)
+{
+    if (!st || !k)
+        return V6M_ERR_INVALID_ARG;
+    errbuf_clear(&st->err);
+    if (!st->be->put_kpi)
+        return errbuf_set(&st->err, V6M_ERR_UNSUPPORTED, "the '%s' store cannot keep kpi runs",
+                          st->be->scheme);
+    return st->be->put_kpi(st->h, k, config_json, run_id, &st->err);
+}
+
+v6m_err v6m_store_probe_targets(v6m_store *st, int64_t probe_run, v6m_store_target_cb cb,
+                                void *arg, int64_t *run_used)
+{
+    if (!st || !cb)
+        return V6M_ERR_INVALID_ARG;
+    errbuf_clear(&st->err);
+    if (!st->be->probe_targets)
+        return errbuf_set(&st->err, V6M_ERR_UNSUPPORTED, "the '%s' store has no probe runs",
+                          st->be->scheme);
+    return st->be->probe_targets(st->h, probe_run, cb, arg, run_used, &st->err);
 }

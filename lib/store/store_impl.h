@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <v6mon/kpi.h>
 #include <v6mon/store.h>
 
 #include "core/errbuf.h"
@@ -43,6 +44,11 @@ struct store_backend {
     v6m_err (*probe_flush)(void *handle, struct errbuf *err);
     v6m_err (*probe_end)(void *handle, int64_t run_id, const struct v6m_probe_info *info,
                          struct errbuf *err);
+    /* A kpi run, whole (NULL when the backend has none). */
+    v6m_err (*put_kpi)(void *handle, const v6m_kpi *k, const char *config_json,
+                       int64_t *run_id, struct errbuf *err);
+    v6m_err (*probe_targets)(void *handle, int64_t probe_run, v6m_store_target_cb cb, void *arg,
+                             int64_t *run_used, struct errbuf *err);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -10,6 +10,8 @@ usage: make_seeds.py V6MON OUTDIR
   OUTDIR/fuzz_usersapps/ small synth captures with app traffic, behind a
                          subscriber-mode byte
   OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
+  OUTDIR/fuzz_manifest/  the HLS playlists and DASH MPDs shown in
+                         docs/internals/video.md, behind a limits byte
 Seeds are made at run time (nothing binary is committed).
 """
 import os
@@ -87,6 +89,14 @@ def main(argv):
     doc = open(os.path.join(here, "..", "..", "docs", "segments.md")).read()
     for i, block in enumerate(re.findall(r"```[a-z]*\n(.*?)```", doc, re.S)):
         open(os.path.join(seg, f"doc{i}.conf"), "w").write(block)
+    # Video manifests: the playlists and MPDs shown in docs/internals/video.md,
+    # behind fuzz_manifest.c's flag byte (0: default limits, 1: tiny ones).
+    vid = os.path.join(outdir, "fuzz_manifest")
+    os.makedirs(vid, exist_ok=True)
+    doc = open(os.path.join(here, "..", "..", "docs", "internals", "video.md")).read()
+    for i, block in enumerate(re.findall(r"```(?:m3u8|xml)\n(.*?)```", doc, re.S)):
+        for flag in (0, 1):
+            open(os.path.join(vid, f"doc{i}.{flag}"), "wb").write(bytes([flag]) + block.encode())
     print(f"seeds: {n} frames, {len(os.listdir(src))} captures, "
           f"{len(os.listdir(seg))} segments files")
 

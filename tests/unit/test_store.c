@@ -414,7 +414,7 @@ static void test_migrations(void **state)
     sqlite3 *db = raw_open(path);
     int64_t uv = q_int(db, "PRAGMA user_version", NULL, NULL);
     assert_int_equal(uv, v6m_store_schema_version());
-    char schema1[8192];
+    char schema1[32768];
     q_text(db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master "
                "ORDER BY name)", schema1, sizeof(schema1));
     assert_non_null(strstr(schema1, "traffic_buckets"));
@@ -427,7 +427,7 @@ static void test_migrations(void **state)
     assert_int_equal(v6m_store_db_version(st), v6m_store_schema_version());
     v6m_store_close(st);
     db = raw_open(path);
-    char schema2[8192];
+    char schema2[32768];
     q_text(db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master "
                "ORDER BY name)", schema2, sizeof(schema2));
     assert_string_equal(schema1, schema2);
