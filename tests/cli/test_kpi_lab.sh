@@ -213,10 +213,26 @@ PY
 fi
 impair none
 
+# --from-sites: the sites of a probe run in the same database become the
+# targets (the probe checks the site, kpi then compares its families)
+printf 'name,url,category,unit\nKPI lab,%s,government,lab\n' "$PAGE_URL_HTTPS" > "$TMP/sites.csv"
+ip netns exec "$CLIENT_NS" "$V6MON" probe sites "$TMP/sites.csv" --resolver "$RESOLVER4" \
+  --ca-file "$CA_FILE" --canary "$KPI_CANARY" --no-crawl --db "$TMP/kpi.db" --format json \
+  > "$TMP/probe.jsonl" 2> "$TMP/probe.err" || true
+rc=0
+timeout 120 ip netns exec "$CLIENT_NS" "$V6MON" kpi --from-sites "${COMMON[@]}" --rounds 1 \
+  --pings 5 --tcp-tries 2 --dns-tries 1 --no-video > "$TMP/fromsites.json" 2> "$TMP/fromsites.err" || rc=$?
+check "--from-sites: kpi over the probe run's sites completes" test "$rc" -eq 0
+py fromsites "--from-sites: the site, its name and category carried over" <<'PY'
+t = T["www.kpi.lab"]
+assert t["name"] == "KPI lab" and t["category"] == "government", t
+assert t["verdict"] == "converged", (t["verdict"], t["detail"])
+PY
+
 check "every run stored with its raw samples" python3 - "$TMP/kpi.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-assert db.execute("SELECT count(*) FROM kpi_runs").fetchone()[0] == 5
+assert db.execute("SELECT count(*) FROM kpi_runs").fetchone()[0] == 6
 n = db.execute("SELECT count(*) FROM kpi_samples WHERE metric = 'icmp'").fetchone()[0]
 assert n > 400, n
 PY
