@@ -121,25 +121,38 @@ static void fmt_value(const struct v6m_indicator *ind, bool has, double v, char 
         snprintf(buf, n, "%.0f", v);
 }
 
-/* Direction of the last two trend points with a value: "↑", "↓", "→", or " ". */
+/* Direction over the window: the ratio of sums of the last third of the
+ * trend points against that of the first third (a day-to-day comparison
+ * would show noise, not a trend). "↑", "↓", "→" (within 0.5 percentage
+ * points, or 2% of the value for counts), or " " with too few points. */
 static const char *trend_arrow(const struct v6m_indicator *ind)
 {
-    const struct v6m_ind_point *last = NULL, *prev = NULL;
-    for (size_t i = ind->n_trend; i-- > 0;) {
-        if (!ind->trend[i].has_value)
-            continue;
-        if (!last)
-            last = &ind->trend[i];
-        else {
-            prev = &ind->trend[i];
-            break;
-        }
-    }
-    if (!last || !prev)
+    size_t n = 0;
+    for (size_t i = 0; i < ind->n_trend; i++)
+        n += ind->trend[i].has_value;
+    if (n < 2)
         return " ";
-    double d = last->value - prev->value;
-    double eps = !strcmp(ind->unit, "share") ? 0.001 : 0.5;
-    return d > eps ? "↑" : d < -eps ? "↓" : "→";
+    size_t third = n / 3 ? n / 3 : 1;
+    double num[2] = {0, 0}, den[2] = {0, 0}, sum[2] = {0, 0};
+    size_t seen = 0, cnt[2] = {0, 0};
+    for (size_t i = 0; i < ind->n_trend; i++) {
+        const struct v6m_ind_point *p = &ind->trend[i];
+        if (!p->has_value)
+            continue;
+        int part = seen < third ? 0 : seen >= n - third ? 1 : -1;
+        seen++;
+        if (part < 0)
+            continue;
+        num[part] += p->numerator;
+        den[part] += p->denominator;
+        sum[part] += p->value;
+        cnt[part]++;
+    }
+    bool share = !strcmp(ind->unit, "share");
+    double a = share && den[0] > 0 ? num[0] / den[0] : sum[0] / (double)cnt[0];
+    double b = share && den[1] > 0 ? num[1] / den[1] : sum[1] / (double)cnt[1];
+    double eps = share ? 0.005 : fabs(a) * 0.02;
+    return b - a > eps ? "↑" : a - b > eps ? "↓" : "→";
 }
 
 /* The display width of UTF-8 text (CJK counted as 2 columns). */
