@@ -23,7 +23,9 @@ const char strbuf_slop[1] = "";
 
 static size_t cap_of(const struct strbuf *sb)
 {
-    return sb->max ? sb->max : STRBUF_DEFAULT_MAX;
+    if (!sb->max)
+        return STRBUF_DEFAULT_MAX;
+    return sb->max < SIZE_MAX / 2 ? sb->max : SIZE_MAX / 2; /* cap + 1 must not wrap */
 }
 
 void strbuf_init(struct strbuf *sb, size_t max)

@@ -10,6 +10,7 @@ usage: make_seeds.py V6MON OUTDIR
   OUTDIR/fuzz_usersapps/ small synth captures with app traffic, behind a
                          subscriber-mode byte
   OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
+  OUTDIR/fuzz_indicators_conf/  data/targets.conf and data/ipv6plus.csv
   OUTDIR/fuzz_manifest/  the HLS playlists and DASH MPDs shown in
                          docs/internals/video.md, behind a limits byte
 Seeds are made at run time (nothing binary is committed).
@@ -97,6 +98,14 @@ def main(argv):
     for i, block in enumerate(re.findall(r"```(?:m3u8|xml)\n(.*?)```", doc, re.S)):
         for flag in (0, 1):
             open(os.path.join(vid, f"doc{i}.{flag}"), "wb").write(bytes([flag]) + block.encode())
+    # Indicator config: data/targets.conf (flag byte 0) and the sample I8
+    # registry data/ipv6plus.csv (flag byte 1), fuzz_indicators_conf.c.
+    ic = os.path.join(outdir, "fuzz_indicators_conf")
+    os.makedirs(ic, exist_ok=True)
+    data = os.path.join(here, "..", "..", "data")
+    for flag, name in ((0, "targets.conf"), (1, "ipv6plus.csv")):
+        open(os.path.join(ic, name), "wb").write(
+            bytes([flag]) + open(os.path.join(data, name), "rb").read())
     print(f"seeds: {n} frames, {len(os.listdir(src))} captures, "
           f"{len(os.listdir(seg))} segments files")
 
