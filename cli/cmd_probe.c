@@ -43,6 +43,7 @@ struct probe_opts {
     const char *output;
     const char *db;
     const char *weights;
+    const char *vantage;          /* --vantage: stored with the run's config */
     int progress;                 /* -1 auto, 0 off, 1 on */
     const char *canaries[MAX_CANARIES];
     size_t n_canaries;
@@ -122,10 +123,11 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
         OPT_MAX_SITES, OPT_MAX_REDIRECTS, OPT_L2, OPT_L3, OPT_RESOURCE_PAGES, OPT_RESOURCES,
         OPT_SEED, OPT_NO_CRAWL, OPT_DNS_ONLY, OPT_INSECURE, OPT_CA_FILE, OPT_CANARY,
         OPT_NO_SELF_CHECK, OPT_WEIGHTS, OPT_LINK_PASS, OPT_SIMILARITY_MAX, OPT_FORMAT, OPT_DB,
-        OPT_PROGRESS, OPT_NO_PROGRESS,
+        OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VANTAGE,
     };
     static const struct option longopts[] = {
         {"resolver", required_argument, NULL, OPT_RESOLVER},
+        {"vantage", required_argument, NULL, OPT_VANTAGE},
         {"attempts", required_argument, NULL, OPT_ATTEMPTS},
         {"spacing", required_argument, NULL, OPT_SPACING},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -168,6 +170,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
         const char *a = optarg;
         switch (ch) {
         case OPT_RESOLVER: c->resolver = a; break;
+        case OPT_VANTAGE: o->vantage = a; break;
         case OPT_ATTEMPTS:
             if (!parse_uint(a, 100, &n) || n == 0)
                 return cli_usage("probe", "--attempts: '%s' is not a number 1..100", a);
@@ -323,6 +326,8 @@ static char *config_json(const struct probe_opts *o, uint64_t seed)
     const struct v6m_probe_config *c = &o->cfg;
     fprintf(f, "{\"command\":\"%s\",\"list\":", o->apps ? "apps" : "sites");
     json_text(f, o->list);
+    fputs(",\"vantage\":", f);
+    json_text(f, o->vantage);
     fputs(",\"resolver\":", f);
     json_text(f, c->resolver);
     fprintf(f,
