@@ -173,8 +173,10 @@ static void header(struct page *p, const v6m_scorecard *sc)
     x(p, T(p, "ui.window"));
     add(p, ": <b>");
     x(p, labels_window(p->lang, in->window));
-    add(p, " ");
-    x(p, in->label);
+    if (in->label && strcmp(in->label, in->window) != 0) {
+        add(p, " ");
+        x(p, in->label);
+    }
     add(p, "</b>");
     const char *filters[3][2] = {{"ui.segment", in->segment},
                                  {"ui.category", in->category},
