@@ -72,6 +72,12 @@
  *   "source" (the cookie only if the quote is long enough to hold it).
  *   Everything else is counted by reason (enum icmp_ignore).
  *
+ * Pending socket errors: an ICMP error also sets a ping socket's pending
+ * error (sk_err), which fails the next sendto() (and, were the error queue
+ * not read first, the next recvmsg()) once. A ping socket's failed send is
+ * therefore retried (up to 3 attempts): a stale error is consumed by the
+ * failing attempt, a real one (unreachable route) comes back every time.
+ *
  * Sending: icmp_echo_start() only queues; a zero-delay "kick" timer sends
  * up to ICMP_SEND_BATCH requests per family per loop turn, so that a burst
  * of thousands of echoes to a fast target is interleaved with reading the
@@ -91,7 +97,10 @@
  * is read. The kernel stamp keeps loop dispatch delay out of the RTT when
  * thousands of replies are read in one burst; the consistency check keeps
  * a wall-clock step from producing nonsense (at worst the RTT then
- * includes the dispatch delay, as without kernel stamps).
+ * includes the dispatch delay, as without kernel stamps). The kernel turns
+ * receive stamping on through a workqueue when the first socket asks for
+ * it, so packets of the first milliseconds after icmp_pinger_new() may be
+ * stamped only when read - the same as the monotonic fallback.
  *
  * Invariants: an echo is either queued (on its family's send queue, not
  * sent) or sent (timer armed for the reply deadline); in both cases it
@@ -155,7 +164,6 @@ struct isock {
     size_t inflight;
     uint16_t next_seq, gen;
     struct echo *qhead, *qtail;
-    bool send_blocked;    /* last sendto() said EAGAIN/ENOBUFS */
     struct icmp_counters c;
 };
 
@@ -614,7 +622,7 @@ static int open_ping(struct isock *s, char *why, size_t wlen)
         int err = errno;
         char et[80];
         errno_text(err, et, sizeof et);
-        snprintf(why, wlen, "ping socket: %s%s", et,
+        say(why, wlen, "ping socket: %s%s", et,
                  err == EACCES ? " (group not in net.ipv4.ping_group_range)" : "");
         return -1;
     }
@@ -634,7 +642,7 @@ static int open_ping(struct isock *s, char *why, size_t wlen)
     if (!ok) {
         char et[80];
         errno_text(errno, et, sizeof et);
-        snprintf(why, wlen, "ping socket: cannot set it up: %s", et);
+        say(why, wlen, "ping socket: cannot set it up: %s", et);
         close(fd);
         return -1;
     }
@@ -659,7 +667,7 @@ static int open_raw(struct isock *s, uint16_t ident, char *why, size_t wlen)
         int err = errno;
         char et[80];
         errno_text(err, et, sizeof et);
-        snprintf(why, wlen, "raw socket: %s%s", et,
+        say(why, wlen, "raw socket: %s%s", et,
                  err == EPERM || err == EACCES ? " (needs CAP_NET_RAW)" : "");
         return -1;
     }
@@ -678,7 +686,7 @@ static int open_raw(struct isock *s, uint16_t ident, char *why, size_t wlen)
     if (rc < 0) {
         char et[80];
         errno_text(errno, et, sizeof et);
-        snprintf(why, wlen, "raw socket: cannot set the ICMP filter: %s", et);
+        say(why, wlen, "raw socket: cannot set the ICMP filter: %s", et);
         close(fd);
         return -1;
     }
@@ -1101,9 +1109,19 @@ static bool send_one(struct icmp_pinger *p, struct isock *s, struct echo *x)
     uint64_t t_real = clock_ns(CLOCK_REALTIME);
     uint64_t t_mono = loop_update_time(p->loop);
     ssize_t n;
-    do {
+    /* A ping socket with IP_RECVERR keeps the errno of the last ICMP
+     * error as a pending socket error (its details are on the error
+     * queue), and the next sendto() fails with it once, consuming it: an
+     * error about another echo. So a ping socket's failed send is tried
+     * again; a real local failure (no route...) fails again. */
+    int tries = s->kind == K_PING ? 3 : 1;
+    for (;;) {
         n = sendto(s->fd, p->tx, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
-    } while (n < 0 && errno == EINTR);
+        if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            break;
+        if (errno != EINTR && --tries <= 0)
+            break;
+    }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
         return false;
     if (n < 0) {

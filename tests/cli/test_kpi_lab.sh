@@ -34,7 +34,7 @@ impair() { python3 "$LAB" impair "$STATE" "$1" > "$TMP/impair.log" 2>&1; }
 COMMON=(--resolver "$RESOLVER4" --dns4 "$RESOLVER4" --dns6 "[$RESOLVER6]:53" --ca-file "$CA_FILE"
         --canary "$KPI_CANARY" --interval 0 --ping-spacing 5ms --ping-timeout 1s
         --tcp-timeout 2s --connect-timeout 2s --page-timeout 15s --dns-timeout 1s
-        -f json --samples --db "$TMP/kpi.db" --no-progress)
+        -f json --samples --db "$TMP/kpi.db" --no-progress --vantage pop-a)
 kpi() {
   local name=$1 targets=$2; shift 2
   local rc=0
@@ -53,7 +53,7 @@ py() {
   if python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-T = {t["host"]: t for t in d["targets"]}
+T = {t["host"]: t for t in d.get("targets", [])}
 def M(host, metric): return T[host]["metrics"][metric]
 exec(sys.stdin.read())
 ' "$TMP/$name.json" > "$TMP/py.out" 2>&1; then ok "$name: $d"; else
@@ -202,7 +202,8 @@ fi
 
 # ---- IPv6 dead: 0% connection success, no hang -----------------------------------
 impair dead
-if kpi dead "$TMP/www.txt" --rounds 2 --pings 5 --tcp-tries 2 --dns-tries 1 --no-video; then
+# (as a second vantage point, pop-b, for the CDN coverage check below)
+if kpi dead "$TMP/www.txt" --rounds 2 --pings 5 --tcp-tries 2 --dns-tries 1 --no-video --vantage pop-b; then
 py dead "IPv6 unreachable: 0% connection success, verdict v6_unreachable" <<'PY'
 t = T["www.kpi.lab"]
 assert t["verdict"] == "v6_unreachable", t["verdict"]
@@ -227,6 +228,17 @@ py fromsites "--from-sites: the site, its name and category carried over" <<'PY'
 t = T["www.kpi.lab"]
 assert t["name"] == "KPI lab" and t["category"] == "government", t
 assert t["verdict"] == "converged", (t["verdict"], t["detail"])
+PY
+
+# CDN coverage across vantage points (report): www.kpi.lab had a reachable
+# A at pop-a and pop-b, a reachable AAAA only at pop-a (pop-b's IPv6 path
+# was dead): 1 of 2.
+"$V6MON" report "$TMP/kpi.db" --window all -f json > "$TMP/report.json" 2> "$TMP/report.err" || true
+py report "report: CDN coverage of www.kpi.lab over two vantage points is 1/2" <<'PY'
+cdn = [c for c in d["cdn"] if c["host"] == "www.kpi.lab"]
+assert len(cdn) == 1, d["cdn"]
+c = cdn[0]
+assert c["vantages"] == 2 and c["with_a"] == 2 and c["with_aaaa"] == 1 and abs(c["value"] - 0.5) < 1e-9, c
 PY
 
 check "every run stored with its raw samples" python3 - "$TMP/kpi.db" <<'PY'
