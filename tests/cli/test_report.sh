@@ -126,6 +126,22 @@ if command -v chromium >/dev/null 2>&1; then
       > /dev/null 2>&1 || true
     check "chromium ($lang): screenshot written ($TMP/report.$lang.png)" test -s "$TMP/report.$lang.png"
   done
+  # print: A4 pages (595 x 842 pt), not one endless sheet; phone: a screenshot at 390 px
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+    --print-to-pdf="$TMP/report.pdf" "file://$TMP/r.en.html" > /dev/null 2>&1 || true
+  check "chromium: prints on A4" python3 - "$TMP/report.pdf" <<'PY'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+boxes = set(re.findall(rb"/MediaBox\s*\[\s*([\d. ]+)\]", b))
+assert boxes, "no pages"
+for box in boxes:
+    x0, y0, w, h = (float(v) for v in box.split())
+    assert abs(w - 595) < 2 and abs(h - 842) < 2, box
+assert len(re.findall(rb"/Type\s*/Page[^s]", b)) >= 2
+PY
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --screenshot="$TMP/report.phone.png" --window-size=390,1600 "file://$TMP/r.zh.html" > /dev/null 2>&1 || true
+  check "chromium: phone-width screenshot written ($TMP/report.phone.png)" test -s "$TMP/report.phone.png"
   check "chromium: DOM scorecard values equal the JSON" python3 - "$TMP" <<'PY'
 import json, os, re, sys
 tmp = sys.argv[1]
