@@ -61,4 +61,10 @@ void cli_install_signals(void);
 
 int cmd_db(int argc, char **argv); /* cmd_db.c: v6mon db info|export|prune */
 
+/* Option values: a decimal 0..max (no sign); a duration ("500ms", "2s",
+ * "1m") in whole ms up to CLI_MAX_DURATION_MS, 0 only when zero_ok. */
+#define CLI_MAX_DURATION_MS (24u * 3600u * 1000u)
+bool cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+bool cli_parse_ms(const char *s, bool zero_ok, unsigned *ms);
+
 #endif

@@ -22,7 +22,6 @@
 #include "cli.h"
 
 #define MAX_CANARIES 32
-#define MAX_DURATION_MS (24u * 3600u * 1000u)
 
 struct kpi_opts {
     const char *list;
@@ -39,30 +38,6 @@ struct kpi_opts {
     struct v6m_kpi_config cfg;
 };
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_ms(const char *s, bool zero_ok, unsigned *ms)
-{
-    uint64_t ns;
-    if (!v6m_parse_duration(s, &ns))
-        return false;
-    uint64_t v = ns / 1000000u;
-    if ((!zero_ok && v == 0) || v > MAX_DURATION_MS)
-        return false;
-    *ms = (unsigned)v;
-    return true;
-}
 
 static bool parse_seconds(const char *s, double *out)
 {
@@ -138,25 +113,25 @@ static int parse_args(int argc, char **argv, struct kpi_opts *o)
         const char *a = optarg;
         switch (ch) {
         case OPT_ROUNDS:
-            if (!parse_uint(a, 100000, &n) || n == 0)
+            if (!cli_parse_uint(a, 100000, &n) || n == 0)
                 return cli_usage("kpi", "--rounds: '%s' is not a number 1..100000", a);
             c->rounds = (unsigned)n;
             break;
         case OPT_INTERVAL:
-            if (!parse_ms(a, true, &c->interval_ms))
+            if (!cli_parse_ms(a, true, &c->interval_ms))
                 return cli_usage("kpi", "--interval: '%s' is not a duration (e.g. 10s, 0)", a);
             break;
         case OPT_PINGS:
-            if (!parse_uint(a, 10000, &n))
+            if (!cli_parse_uint(a, 10000, &n))
                 return cli_usage("kpi", "--pings: '%s' is not a number 0..10000", a);
             c->pings = (unsigned)n;
             break;
         case OPT_PING_SPACING:
-            if (!parse_ms(a, true, &c->ping_spacing_ms))
+            if (!cli_parse_ms(a, true, &c->ping_spacing_ms))
                 return cli_usage("kpi", "--ping-spacing: '%s' is not a duration", a);
             break;
         case OPT_PING_TIMEOUT:
-            if (!parse_ms(a, false, &c->ping_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->ping_timeout_ms))
                 return cli_usage("kpi", "--ping-timeout: '%s' is not a positive duration", a);
             break;
         case OPT_ICMP:
@@ -172,26 +147,26 @@ static int parse_args(int argc, char **argv, struct kpi_opts *o)
                 return cli_usage("kpi", "--icmp: '%s' is not auto, ping, raw or off", a);
             break;
         case OPT_TCP_TRIES:
-            if (!parse_uint(a, 1000, &n))
+            if (!cli_parse_uint(a, 1000, &n))
                 return cli_usage("kpi", "--tcp-tries: '%s' is not a number 0..1000", a);
             c->tcp_tries = (unsigned)n;
             break;
         case OPT_PORT:
-            if (!parse_uint(a, 65535, &n) || n == 0)
+            if (!cli_parse_uint(a, 65535, &n) || n == 0)
                 return cli_usage("kpi", "--port: '%s' is not a port 1..65535", a);
             c->tcp_port = (uint16_t)n;
             break;
         case OPT_TCP_TIMEOUT:
-            if (!parse_ms(a, false, &c->tcp_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->tcp_timeout_ms))
                 return cli_usage("kpi", "--tcp-timeout: '%s' is not a positive duration", a);
             break;
         case OPT_DNS_TRIES:
-            if (!parse_uint(a, 1000, &n))
+            if (!cli_parse_uint(a, 1000, &n))
                 return cli_usage("kpi", "--dns-tries: '%s' is not a number 0..1000", a);
             c->dns_tries = (unsigned)n;
             break;
         case OPT_DNS_TIMEOUT:
-            if (!parse_ms(a, false, &c->dns_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->dns_timeout_ms))
                 return cli_usage("kpi", "--dns-timeout: '%s' is not a positive duration", a);
             break;
         case OPT_RESOLVER: c->resolver = a; break;
@@ -199,28 +174,28 @@ static int parse_args(int argc, char **argv, struct kpi_opts *o)
         case OPT_DNS6: c->dns6 = a; break;
         case OPT_NO_PAGE: c->page = false; break;
         case OPT_PAGE_TIMEOUT:
-            if (!parse_ms(a, false, &c->page_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->page_timeout_ms))
                 return cli_usage("kpi", "--page-timeout: '%s' is not a positive duration", a);
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (!parse_ms(a, false, &c->connect_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->connect_timeout_ms))
                 return cli_usage("kpi", "--connect-timeout: '%s' is not a positive duration",
                                  a);
             break;
         case OPT_PER_HOST:
-            if (!parse_uint(a, 64, &n) || n == 0)
+            if (!cli_parse_uint(a, 64, &n) || n == 0)
                 return cli_usage("kpi", "--per-host: '%s' is not a number 1..64", a);
             c->per_host = (unsigned)n;
             break;
         case OPT_RESOURCES:
-            if (!parse_uint(a, 10000, &n))
+            if (!cli_parse_uint(a, 10000, &n))
                 return cli_usage("kpi", "--resources: '%s' is not a number 0..10000", a);
             c->resources_cap = (unsigned)n;
             break;
         case OPT_NO_VIDEO: c->video = false; break;
         case OPT_VIDEO_VARIANT: c->video_variant = a; break;
         case OPT_VIDEO_SEGMENTS:
-            if (!parse_uint(a, 256, &n) || n == 0)
+            if (!cli_parse_uint(a, 256, &n) || n == 0)
                 return cli_usage("kpi", "--video-segments: '%s' is not a number 1..256", a);
             c->video_segments = (unsigned)n;
             break;
@@ -232,7 +207,7 @@ static int parse_args(int argc, char **argv, struct kpi_opts *o)
                                  ch == OPT_VIDEO_STARTUP ? "startup" : "resume", a);
             break;
         case OPT_MAX_PARALLEL:
-            if (!parse_uint(a, 10000, &n) || n == 0)
+            if (!cli_parse_uint(a, 10000, &n) || n == 0)
                 return cli_usage("kpi", "--max-parallel: '%s' is not a number 1..10000", a);
             c->max_parallel = (unsigned)n;
             break;
@@ -266,7 +241,7 @@ static int parse_args(int argc, char **argv, struct kpi_opts *o)
         case OPT_DB: o->db = a; break;
         case OPT_FROM_SITES: o->from_sites = true; break;
         case OPT_PROBE_RUN:
-            if (!parse_uint(a, INT64_MAX, &n) || n == 0)
+            if (!cli_parse_uint(a, INT64_MAX, &n) || n == 0)
                 return cli_usage("kpi", "--probe-run: '%s' is not a run id", a);
             o->probe_run = (long long)n;
             o->from_sites = true;

@@ -34,7 +34,6 @@
 #include "cli.h"
 
 #define MAX_CANARIES 32
-#define MAX_DURATION_MS (24u * 3600u * 1000u)
 
 struct probe_opts {
     bool apps;                    /* `probe apps` */
@@ -71,31 +70,6 @@ struct run_state {
 
 /* ---- option values --------------------------------------------------------------- */
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* A duration in whole ms, 0..1 day; zero_ok for spacing and backoff. */
-static bool parse_ms(const char *s, bool zero_ok, unsigned *ms)
-{
-    uint64_t ns;
-    if (!v6m_parse_duration(s, &ns))
-        return false;
-    uint64_t v = ns / 1000000u;
-    if ((!zero_ok && v == 0) || v > MAX_DURATION_MS)
-        return false;
-    *ms = (unsigned)v;
-    return true;
-}
 
 /* "0.9" or "90%". */
 static bool parse_share(const char *s, double *out)
@@ -172,76 +146,76 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
         case OPT_RESOLVER: c->resolver = a; break;
         case OPT_VANTAGE: o->vantage = a; break;
         case OPT_ATTEMPTS:
-            if (!parse_uint(a, 100, &n) || n == 0)
+            if (!cli_parse_uint(a, 100, &n) || n == 0)
                 return cli_usage("probe", "--attempts: '%s' is not a number 1..100", a);
             c->attempts = (unsigned)n;
             break;
         case OPT_SPACING:
-            if (!parse_ms(a, true, &c->attempt_spacing_ms))
+            if (!cli_parse_ms(a, true, &c->attempt_spacing_ms))
                 return cli_usage("probe", "--spacing: '%s' is not a duration (e.g. 1s, 500ms)",
                                  a);
             break;
         case OPT_TIMEOUT:
-            if (!parse_ms(a, false, &c->timeout_ms))
+            if (!cli_parse_ms(a, false, &c->timeout_ms))
                 return cli_usage("probe", "--timeout: '%s' is not a positive duration", a);
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (!parse_ms(a, false, &c->connect_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->connect_timeout_ms))
                 return cli_usage("probe", "--connect-timeout: '%s' is not a positive duration",
                                  a);
             break;
         case OPT_DNS_TIMEOUT:
-            if (!parse_ms(a, false, &c->dns_timeout_ms))
+            if (!cli_parse_ms(a, false, &c->dns_timeout_ms))
                 return cli_usage("probe", "--dns-timeout: '%s' is not a positive duration", a);
             break;
         case OPT_DNS_TRIES:
-            if (!parse_uint(a, 10, &n) || n == 0)
+            if (!cli_parse_uint(a, 10, &n) || n == 0)
                 return cli_usage("probe", "--dns-tries: '%s' is not a number 1..10", a);
             c->dns_tries = (unsigned)n;
             break;
         case OPT_RETRIES:
-            if (!parse_uint(a, 10, &n))
+            if (!cli_parse_uint(a, 10, &n))
                 return cli_usage("probe", "--retries: '%s' is not a number 0..10", a);
             c->retries = (unsigned)n;
             break;
         case OPT_RETRY_BACKOFF:
-            if (!parse_ms(a, true, &c->retry_backoff_ms))
+            if (!cli_parse_ms(a, true, &c->retry_backoff_ms))
                 return cli_usage("probe", "--retry-backoff: '%s' is not a duration", a);
             break;
         case OPT_PER_HOST:
-            if (!parse_uint(a, 64, &n) || n == 0)
+            if (!cli_parse_uint(a, 64, &n) || n == 0)
                 return cli_usage("probe", "--per-host: '%s' is not a number 1..64", a);
             c->per_host = (unsigned)n;
             break;
         case OPT_MAX_SITES:
-            if (!parse_uint(a, 100000, &n) || n == 0)
+            if (!cli_parse_uint(a, 100000, &n) || n == 0)
                 return cli_usage("probe", "--max-sites: '%s' is not a number 1..100000", a);
             c->max_sites = (unsigned)n;
             break;
         case OPT_MAX_REDIRECTS:
-            if (!parse_uint(a, 10, &n))
+            if (!cli_parse_uint(a, 10, &n))
                 return cli_usage("probe", "--max-redirects: '%s' is not a number 0..10", a);
             c->max_redirects = (unsigned)n;
             break;
         case OPT_L2:
         case OPT_L3:
-            if (!parse_uint(a, 100000, &n))
+            if (!cli_parse_uint(a, 100000, &n))
                 return cli_usage("probe", "--%s: '%s' is not a number 0..100000",
                                  ch == OPT_L2 ? "l2" : "l3", a);
             *(ch == OPT_L2 ? &c->l2_cap : &c->l3_cap) = (unsigned)n;
             break;
         case OPT_RESOURCE_PAGES:
-            if (!parse_uint(a, 1000, &n))
+            if (!cli_parse_uint(a, 1000, &n))
                 return cli_usage("probe", "--resource-pages: '%s' is not a number 0..1000", a);
             c->resource_pages = (unsigned)n;
             break;
         case OPT_RESOURCES:
-            if (!parse_uint(a, 100000, &n))
+            if (!cli_parse_uint(a, 100000, &n))
                 return cli_usage("probe", "--resources: '%s' is not a number 0..100000", a);
             c->resources_cap = (unsigned)n;
             break;
         case OPT_SEED:
-            if (!parse_uint(a, UINT64_MAX, &n))
+            if (!cli_parse_uint(a, UINT64_MAX, &n))
                 return cli_usage("probe", "--seed: '%s' is not a number", a);
             c->seed = (uint64_t)n;
             break;
@@ -268,7 +242,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
                                  a);
             break;
         case OPT_SIMILARITY_MAX:
-            if (!parse_uint(a, 100, &n))
+            if (!cli_parse_uint(a, 100, &n))
                 return cli_usage("probe", "--similarity-max: '%s' is not a number 0..100", a);
             c->similarity_max = (unsigned)n;
             break;

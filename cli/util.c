@@ -8,6 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <stdlib.h>
+
+#include <v6mon/parse.h>
+
 #include "cli.h"
 
 volatile int cli_signalled;
@@ -156,4 +161,31 @@ void cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- option values shared by the subcommands ---- */
+
+bool cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_ms(const char *s, bool zero_ok, unsigned *ms)
+{
+    uint64_t ns;
+    if (!v6m_parse_duration(s, &ns))
+        return false;
+    uint64_t v = ns / 1000000u;
+    if ((!zero_ok && v == 0) || v > CLI_MAX_DURATION_MS)
+        return false;
+    *ms = (unsigned)v;
+    return true;
 }
