@@ -1177,6 +1177,10 @@ static void job_verdict(struct tjob *j)
             detail = "not enough samples for any metric";
     }
     r->detail = detail ? detail : "";
+    /* without IPv6 to compare (no AAAA, no IPv6 here) a score would only
+     * rate the DNS queries: none is given */
+    if (r->verdict == V6M_KPI_T_NO_AAAA || r->verdict == V6M_KPI_T_NOT_TESTABLE)
+        r->score = NAN;
     r->he_v6_rounds = j->he_v6;
     r->he_rounds = j->he_n;
     r->he_family = j->he_n == 0 ? "" : 2 * j->he_v6 >= j->he_n ? "ipv6" : "ipv4";
@@ -1368,7 +1372,7 @@ static void aggregate(v6m_kpi *k)
         in->converged[m] = in->degraded[m] = 0;
         for (size_t i = 0; i < k->n_in; i++) {
             const struct v6m_kpi_target_result *r = k->res ? k->res[i] : NULL;
-            if (!r || r->verdict == V6M_KPI_T_NOT_TESTABLE)
+            if (!r || r->verdict == V6M_KPI_T_NOT_TESTABLE || r->verdict == V6M_KPI_T_NO_AAAA)
                 continue;
             const struct v6m_kpi_value *v = &r->m[m];
             if (v->verdict == V6M_KPI_INSUFFICIENT)

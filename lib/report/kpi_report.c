@@ -41,6 +41,8 @@ static void fmt_d(double d, enum v6m_kpi_verdict v, char *buf, size_t len)
         snprintf(buf, len, "n/a");
     else if (isnan(d))
         snprintf(buf, len, "-");
+    else if (d > 9.99)
+        snprintf(buf, len, ">+999%%"); /* tiny IPv4 values: the ratio says little more */
     else
         snprintf(buf, len, "%+.0f%%", d * 100);
 }
