@@ -17,6 +17,7 @@ int cmd_synth(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_kpi(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
@@ -25,6 +26,7 @@ static const struct cli_command commands[] = {
     {"probe", "test key websites (W1..W7, I4, I5) and app domains (I6) over IPv6", cmd_probe},
     {"kpi", "IPv4/IPv6 performance parity: loss, latency, connects, DNS, page load, video (W8)", cmd_kpi},
     {"report", "the scorecard against the plan's targets: I1..I8, parity (text, json, csv, md, html)", cmd_report},
+    {"serve", "the live dashboard, JSON API and Prometheus metrics over a database", cmd_serve},
     {"synth", "write synthetic captures with known truth (tests, demos, benchmarks)", cmd_synth},
     {"db", "look into a store file, export its tables, delete old runs", cmd_db},
     {"help", "show help for a command", cmd_help},

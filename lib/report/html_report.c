@@ -273,12 +273,7 @@ static void card(struct page *p, const struct v6m_indicator *ind)
     add(p, "</div>");
     sparkline(p, ind);
     add(p, "<div class=\"cov\">");
-    x(p, ind->has_value ? ind->coverage.summary : ind->no_data);
-    if (ind->coverage.estimated) {
-        add(p, " (");
-        x(p, T(p, "ui.estimated"));
-        add(p, ")");
-    }
+    x(p, ind->has_value ? ind->coverage.summary : ind->no_data); /* says "estimate" itself */
     add(p, "</div></div>");
 }
 
