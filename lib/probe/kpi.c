@@ -82,6 +82,16 @@ struct famtag {
     int family;
 };
 
+/* A TCP connect in flight, linked into its job so that an abandoned run
+ * can cancel it (tcp_probe_cancel) instead of leaving it in the loop. */
+struct conn {
+    struct tjob *j;
+    int family;
+    bool port_probe;          /* PORT phase (443 open?) rather than a TCP sample */
+    struct tcp_probe *p;
+    struct conn *prev, *next;
+};
+
 struct tjob {
     struct krun *run;
     size_t idx;
@@ -113,6 +123,7 @@ struct tjob {
     bool reach4, reach6;
     bool active;
     struct famtag tag4, tag6;
+    struct conn *conns;       /* connects in flight */
 };
 
 struct krun {
@@ -531,12 +542,8 @@ static void on_prepare_literal(void *arg)
 
 /* -- PORT: 443, or 80 when 443 answers on no family -- */
 
-static void on_port_probe(void *arg, const struct tcp_result *tr)
+static void port_probe_done(struct tjob *j, const struct tcp_result *tr)
 {
-    struct famtag *t = arg;
-    struct tjob *j = t->j;
-    if (j->run->ctx.stopping)
-        return;
     if (tr->status == TCP_OPEN)
         j->port_open443++;
     phase_op_done(j);
@@ -637,12 +644,8 @@ static void on_echo(void *arg, const struct icmp_result *ir)
     phase_op_done(j);
 }
 
-static void on_connect(void *arg, const struct tcp_result *tr)
+static void connect_done(struct tjob *j, const struct famtag *t, const struct tcp_result *tr)
 {
-    struct famtag *t = arg;
-    struct tjob *j = t->j;
-    if (j->run->ctx.stopping)
-        return;
     bool ok = tr->status == TCP_OPEN;
     double ms = ms_of(tr->rtt_ns);
     add_sample(j, V6M_KS_TCP, t->family, ok, ms);
@@ -667,6 +670,50 @@ static struct famtag *tag_of(struct tjob *j, int family)
     return family == 6 ? &j->tag6 : &j->tag4;
 }
 
+static void on_conn(void *arg, const struct tcp_result *tr)
+{
+    struct conn *c = arg;
+    struct tjob *j = c->j;
+    int family = c->family;
+    bool port_probe = c->port_probe;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        j->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+    if (j->run->ctx.stopping)
+        return;
+    if (port_probe)
+        port_probe_done(j, tr);
+    else
+        connect_done(j, tag_of(j, family), tr);
+}
+
+/* Start a connect; false (no callback) when it could not start. */
+static bool start_conn(struct tjob *j, int family, const uint8_t *addr, uint16_t port,
+                       bool port_probe)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return false;
+    c->j = j;
+    c->family = family;
+    c->port_probe = port_probe;
+    c->p = tcp_probe_start(j->run->ctx.loop, family, addr, port,
+                           (uint64_t)j->run->k->cfg.tcp_timeout_ms * 1000000ull, on_conn, c);
+    if (!c->p) {
+        free(c);
+        return false;
+    }
+    c->next = j->conns;
+    if (j->conns)
+        j->conns->prev = c;
+    j->conns = c;
+    return true;
+}
+
 static void launch_one(struct tjob *j)
 {
     struct krun *run = j->run;
@@ -683,9 +730,7 @@ static void launch_one(struct tjob *j)
                             on_echo, tag_of(j, fam)) < 0)
             j->pending--;
     } else {
-        if (!tcp_probe_start(run->ctx.loop, fam, addr, j->port,
-                             (uint64_t)cfg->tcp_timeout_ms * 1000000ull, on_connect,
-                             tag_of(j, fam)))
+        if (!start_conn(j, fam, addr, j->port, false))
             j->pending--;
     }
     if (j->launched < j->total)
@@ -891,9 +936,7 @@ static void enter_phase(struct tjob *j, enum phase p)
             j->total++;
             j->launched++;
             j->pending++;
-            if (!tcp_probe_start(run->ctx.loop, f, f == 6 ? j->a6 : j->a4, 443,
-                                 (uint64_t)cfg->tcp_timeout_ms * 1000000ull, on_port_probe,
-                                 tag_of(j, f)))
+            if (!start_conn(j, f, f == 6 ? j->a6 : j->a4, 443, true))
                 j->pending--;
         }
         if (j->pending == 0)
@@ -1400,6 +1443,14 @@ static void release_job(struct tjob *j)
 {
     if (!j->active)
         return;
+    loop_timer_cancel(j->run->ctx.loop, &j->timer);
+    loop_timer_cancel(j->run->ctx.loop, &j->literal_timer);
+    while (j->conns) {
+        struct conn *c = j->conns;
+        j->conns = c->next;
+        tcp_probe_cancel(c->p);
+        free(c);
+    }
     pageload_free(j->pl);
     video_session_free(j->vs);
     j->pl = NULL;
