@@ -1,7 +1,8 @@
 /*
  * probe/kpi_int.h - what the parts of `v6mon kpi` share inside the
  * library: the page-load measurement (pageload.c), used by the target
- * jobs of kpi.c. Everything runs on the prober's loop, resolver and fetch
+ * jobs of kpi.c, and the kpi handle itself (created and filled with
+ * targets by kpi_input.c, run by kpi.c). Everything runs on the prober's loop, resolver and fetch
  * engine (probe_int.h's probe_ctx); nothing here has its own copy of DNS
  * or HTTP code.
  */
@@ -12,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <v6mon/kpi.h>
+
+#include "core/errbuf.h"
 #include "probe/probe_int.h"
 
 /* ---- page load: DNS start to the last byte of the HTML and of all its
@@ -45,5 +49,34 @@ void pageload_free(struct pageload *pl);
  * once and close its connections now (before the run frees its resolver);
  * pageload_free() then frees it whatever is still pending. */
 void pageload_stop(struct pageload *pl);
+
+
+/* ---- the kpi handle (kpi_input.c: life cycle and targets; kpi.c: the run) ---- */
+
+struct target_in {
+    char *target, *video, *name, *category;
+};
+
+struct v6m_kpi {
+    struct v6m_kpi_config cfg;
+    char *resolver, *dns4, *dns6, *ca_file, *vantage, *variant;
+    char **canaries;
+    size_t n_canaries;
+    struct errbuf err;
+    struct target_in *in;
+    size_t n_in, cap_in;
+    struct v6m_kpi_target_result **res; /* input order; NULL until done */
+    struct strpool *pools;
+    struct v6m_kpi_sample **samples;
+    size_t n_done;
+    struct v6m_kpi_info info;
+    struct v6m_vantage self_check;
+    char resolver_used[256], dns4_used[128], dns6_used[128], vantage_name[128];
+    bool ran;
+};
+
+/* --video-variant text is valid: "highest", "lowest", "auto", or a bit/s
+ * cap like "800k" (kpi.c, which turns it into a video_config). */
+bool kpi_video_variant_ok(const char *spec);
 
 #endif
