@@ -11,13 +11,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <v6mon/kpi.h>
 #include <v6mon/report.h>
 #include <v6mon/version.h>
 
 #include "report/json_writer.h"
+#include "report/textfmt.h"
 #include "util/strutil.h"
 
 static void fmt_val(enum v6m_kpi_metric m, double v, char *buf, size_t len)
@@ -139,9 +139,8 @@ v6m_err v6m_report_kpi_text(FILE *out, const v6m_kpi *k)
 static void json_time(struct json_writer *w, uint64_t ns)
 {
     char buf[32];
-    time_t t = (time_t)(ns / 1000000000ull);
-    struct tm tm;
-    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    util_format_utc(ns, buf, sizeof buf);
+    if (buf[0])
         json_string(w, buf);
     else
         json_null(w);
@@ -349,23 +348,6 @@ v6m_err v6m_report_kpi_json(FILE *out, const v6m_kpi *k, bool samples)
     return json_finish(&w) && !ferror(out) ? V6M_OK : V6M_ERR_IO;
 }
 
-static void csv_field(FILE *out, const char *s)
-{
-    if (!s)
-        s = "";
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', out);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', out);
-            fputc(*s, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
-}
-
 static void csv_num(FILE *out, double v)
 {
     if (!isnan(v) && !isinf(v))
@@ -380,9 +362,9 @@ v6m_err v6m_report_kpi_csv(FILE *out, const v6m_kpi *k)
         const struct v6m_kpi_target_result *r = v6m_kpi_target(k, i);
         for (int m = 0; m < V6M_KPI_METRICS; m++) {
             const struct v6m_kpi_value *v = &r->m[m];
-            csv_field(out, r->target);
+            report_csv_field(out, r->target);
             fputc(',', out);
-            csv_field(out, r->host);
+            report_csv_field(out, r->host);
             fprintf(out, ",%s,%s,", v6m_kpi_metric_name(m), v6m_kpi_metric_unit(m));
             csv_num(out, v->v4);
             fprintf(out, ",%u,", v->n4);
@@ -391,7 +373,7 @@ v6m_err v6m_report_kpi_csv(FILE *out, const v6m_kpi *k)
             csv_num(out, v->d);
             fprintf(out, ",%s,%s,", v6m_kpi_verdict_name(v->verdict),
                     v6m_kpi_target_verdict_name(r->verdict));
-            csv_field(out, v->why);
+            report_csv_field(out, v->why);
             fputc('\n', out);
         }
     }

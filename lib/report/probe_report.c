@@ -530,7 +530,7 @@ v6m_err v6m_report_probe_run_jsonl(FILE *out, const struct v6m_probe_info *info)
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-static void csv_field(FILE *out, const char *s)
+void report_csv_field(FILE *out, const char *s)
 {
     if (!s)
         s = "";
@@ -590,13 +590,13 @@ static const struct v6m_check *first_failure(const struct v6m_site_result *r)
 
 v6m_err v6m_report_probe_csv_site(FILE *out, const struct v6m_site_result *r)
 {
-    csv_field(out, r->name);
+    report_csv_field(out, r->name);
     fputc(',', out);
-    csv_field(out, r->url);
+    report_csv_field(out, r->url);
     fputc(',', out);
-    csv_field(out, r->category);
+    report_csv_field(out, r->category);
     fputc(',', out);
-    csv_field(out, r->unit);
+    report_csv_field(out, r->unit);
     fprintf(out, ",%s,%s,%s,%.2f", tf(r->testable), tf(r->supported), tf(r->compliant),
             r->score == r->score ? r->score : 0.0);
     for (int k = 0; k < V6M_CHECKS; k++)
@@ -608,9 +608,9 @@ v6m_err v6m_report_probe_csv_site(FILE *out, const struct v6m_site_result *r)
     csv_share(out, r->resource_concentration);
     fprintf(out, ",%s,", tf(r->ipv6_only_ready));
     const struct v6m_check *f = first_failure(r);
-    csv_field(out, f ? f->code : "");
+    report_csv_field(out, f ? f->code : "");
     fputc(',', out);
-    csv_field(out, f ? f->message : "");
+    report_csv_field(out, f ? f->message : "");
     fputc('\n', out);
     return ferror(out) ? V6M_ERR_IO : V6M_OK;
 }
@@ -619,22 +619,22 @@ v6m_err v6m_report_probe_csv_app(FILE *out, const struct v6m_app_result *a)
 {
     size_t n = a->domains ? a->n_domains_listed : 0;
     for (size_t i = 0; i < (n ? n : 1); i++) {
-        csv_field(out, a->name);
+        report_csv_field(out, a->name);
         fputc(',', out);
-        csv_field(out, a->category);
+        report_csv_field(out, a->category);
         fprintf(out, ",%s,%s,", tf(a->testable), tf(a->supported));
         if (!n) {
             fputs(",,,,,,\n", out); /* an app without domains: one row, blank domain */
             break;
         }
         const struct v6m_app_domain *d = &a->domains[i];
-        csv_field(out, d->domain);
+        report_csv_field(out, d->domain);
         fprintf(out, ",%s,%s,%ld,", tf(d->has_aaaa), tf(d->answers_v6), d->status);
-        csv_field(out, d->addrs_v6);
+        report_csv_field(out, d->addrs_v6);
         fputc(',', out);
-        csv_field(out, d->code);
+        report_csv_field(out, d->code);
         fputc(',', out);
-        csv_field(out, d->detail);
+        report_csv_field(out, d->detail);
         fputc('\n', out);
     }
     return ferror(out) ? V6M_ERR_IO : V6M_OK;

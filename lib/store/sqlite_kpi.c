@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <v6mon/kpi.h>
 #include <v6mon/version.h>
@@ -82,14 +81,6 @@ const char sq_kpi_schema_v4[] =
     "CREATE INDEX kpi_samples_run ON kpi_samples(run_id, target, metric);";
 
 /* ---- writer ---- */
-
-static void utc_text(uint64_t ns, char *buf, size_t n)
-{
-    time_t t = (time_t)(ns / 1000000000ull);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        util_strlcpy(buf, "", n);
-}
 
 static void bind_real(sqlite3_stmt *st, int i, double v)
 {
@@ -224,8 +215,8 @@ v6m_err sq_put_kpi(void *h, const v6m_kpi *k, const char *config_json, int64_t *
         goto out;
     }
     char st_utc[32], fi_utc[32];
-    utc_text(in->started_ns, st_utc, sizeof st_utc);
-    utc_text(in->finished_ns, fi_utc, sizeof fi_utc);
+    util_format_utc(in->started_ns, st_utc, sizeof st_utc);
+    util_format_utc(in->finished_ns, fi_utc, sizeof fi_utc);
     int i = 1;
     sqlite3_bind_int64(run, i++, (sqlite3_int64)(in->started_ns / 1000000000ull));
     sqlite3_bind_int64(run, i++, (sqlite3_int64)(in->finished_ns / 1000000000ull));
