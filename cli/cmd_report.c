@@ -232,8 +232,7 @@ static void print_text(FILE *out, const v6m_scorecard *sc, const char *lang)
         pad(out, tgt, 8);
         pad(out, gap, 9);
         pad(out, trend_arrow(ind), 6);
-        fprintf(out, "%s\n", ind->has_value ? ind->coverage.summary
-                                            : (ind->no_data ? ind->no_data : ""));
+        fprintf(out, "%s\n", v6m_indicator_coverage_text(ind, lang));
     }
 }
 
@@ -279,7 +278,7 @@ static void print_csv(FILE *out, const v6m_scorecard *sc, const char *lang)
         else
             fputc(',', out);
         fprintf(out, ",%llu,", (unsigned long long)ind->coverage.samples);
-        csv_field(out, ind->has_value ? ind->coverage.summary : ind->no_data);
+        csv_field(out, v6m_indicator_coverage_text(ind, lang));
         fputc('\n', out);
     }
 }
@@ -323,7 +322,7 @@ static void print_md(FILE *out, const v6m_scorecard *sc, const char *lang)
         fprintf(out, "| %s | ", ind->id);
         md_text(out, label_of(ind, lang));
         fprintf(out, " | %s | %s | %s | ", val, tgt, gap);
-        md_text(out, ind->has_value ? ind->coverage.summary : ind->no_data);
+        md_text(out, v6m_indicator_coverage_text(ind, lang));
         fputs(" |\n", out);
     }
 }

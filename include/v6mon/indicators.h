@@ -148,6 +148,7 @@ struct v6m_ind_run {             /* a run the figure rests on */
 
 struct v6m_ind_coverage {
     const char *summary;         /* one English sentence: what data; never NULL */
+    const char *summary_zh;      /* the same sentence in Chinese; never NULL */
     const struct v6m_ind_run *runs;  /* by kind, then id */
     size_t n_runs;
     uint64_t samples;            /* sample size, in sample_unit */
@@ -160,6 +161,7 @@ struct v6m_ind_coverage {
     size_t n_tool_versions;
     bool estimated;              /* I1 from merged HyperLogLog sketches (s.e. 0.81%) */
     const char *const *notes;    /* caveats (filters not applying, overlaps, left-out rows) */
+    const char *const *notes_zh; /* notes[i] in Chinese */
     size_t n_notes;
 };
 
@@ -206,6 +208,7 @@ struct v6m_indicator {
     bool has_value;
     double value, numerator, denominator;
     const char *no_data;         /* why there is no value; NULL when has_value */
+    const char *no_data_zh;      /* the same in Chinese; NULL when has_value */
     bool has_target;
     double target;
     double gap;                  /* target - value (positive: short of the target) */
@@ -311,6 +314,12 @@ const struct v6m_scorecard_info *v6m_scorecard_info(const v6m_scorecard *sc);
  * parity.cdn_coverage. */
 size_t v6m_scorecard_count(const v6m_scorecard *sc);
 const struct v6m_indicator *v6m_scorecard_at(const v6m_scorecard *sc, size_t i);
+/* The sentence a report shows under an indicator: the coverage summary when
+ * it has a value, else why it has none; in lang "zh" or "en" (anything else:
+ * English). Never NULL; owned by the scorecard. */
+const char *v6m_indicator_coverage_text(const struct v6m_indicator *ind, const char *lang);
+/* Coverage note k (< coverage.n_notes) in lang; owned by the scorecard. */
+const char *v6m_indicator_note(const struct v6m_indicator *ind, size_t k, const char *lang);
 /* By id; NULL when unknown. */
 const struct v6m_indicator *v6m_scorecard_find(const v6m_scorecard *sc, const char *id);
 

@@ -55,6 +55,12 @@ static const char *T(struct page *p, const char *key)
     return labels_text(p->lang, key);
 }
 
+/* "zh" or "en", for the public functions that take a language tag. */
+static const char *lang_tag(const struct page *p)
+{
+    return p->lang == LABELS_ZH ? "zh" : "en";
+}
+
 static void x(struct page *p, const char *s)
 {
     strbuf_addxml(&p->sb, s ? s : "", SIZE_MAX);
@@ -219,7 +225,7 @@ static void sparkline(struct page *p, const struct v6m_indicator *ind)
     for (size_t i = 0; i < n; i++)
         v[i] = ind->trend[i].has_value ? ind->trend[i].value : NAN;
     struct svg_sparkline s = {
-        .title = v6m_report_indicator_label(ind->id, p->lang == LABELS_ZH ? "zh" : "en"),
+        .title = v6m_report_indicator_label(ind->id, lang_tag(p)),
         .unit = is_share(ind) ? SVG_UNIT_SHARE : SVG_UNIT_COUNT,
         .v = v, .n = n, .has_range = is_share(ind), .min = 0, .max = 1,
         .has_target = ind->has_target, .target = ind->target, .width = 200, .height = 36,
@@ -238,7 +244,7 @@ static void card(struct page *p, const struct v6m_indicator *ind)
     add(p, "\"><div class=\"id\">");
     x(p, ind->id);
     add(p, "</div><div class=\"name\">");
-    x(p, v6m_report_indicator_label(ind->id, p->lang == LABELS_ZH ? "zh" : "en"));
+    x(p, v6m_report_indicator_label(ind->id, lang_tag(p)));
     add(p, "</div>");
     struct svg_gauge g = {
         .title = ind->id, .unit = is_share(ind) ? SVG_UNIT_SHARE : SVG_UNIT_COUNT,
@@ -273,7 +279,7 @@ static void card(struct page *p, const struct v6m_indicator *ind)
     add(p, "</div>");
     sparkline(p, ind);
     add(p, "<div class=\"cov\">");
-    x(p, ind->has_value ? ind->coverage.summary : ind->no_data); /* says "estimate" itself */
+    x(p, v6m_indicator_coverage_text(ind, lang_tag(p))); /* says "estimate" itself */
     add(p, "</div></div>");
 }
 
@@ -338,7 +344,7 @@ static void trends(struct page *p, const v6m_scorecard *sc)
             continue;
         char title[256];
         snprintf(title, sizeof title, "%s %s", ind->id,
-                 v6m_report_indicator_label(ind->id, p->lang == LABELS_ZH ? "zh" : "en"));
+                 v6m_report_indicator_label(ind->id, lang_tag(p)));
         trend_chart(p, title, ind->trend, ind->n_trend, ind->has_target, ind->target, in);
     }
     add(p, "</div></section>");
@@ -853,17 +859,21 @@ static void coverage(struct page *p, const v6m_scorecard *sc)
         add(p, "<tr><td>");
         x(p, ind->id);
         add(p, "</td><td>");
-        x(p, ind->has_value ? ind->coverage.summary : ind->no_data);
+        x(p, v6m_indicator_coverage_text(ind, lang_tag(p)));
         add(p, "</td><td class=\"n\">");
         if (ind->coverage.samples) {
-            strbuf_addf(&p->sb, "%llu ", (unsigned long long)ind->coverage.samples);
-            x(p, ind->coverage.sample_unit);
+            strbuf_addf(&p->sb, "%llu", (unsigned long long)ind->coverage.samples);
+            /* the unit is part of the sentence beside it in Chinese */
+            if (p->lang != LABELS_ZH) {
+                add(p, " ");
+                x(p, ind->coverage.sample_unit);
+            }
         }
         add(p, "</td><td>");
         for (size_t k = 0; k < ind->coverage.n_notes; k++) {
             if (k)
                 add(p, "<br>");
-            x(p, ind->coverage.notes[k]);
+            x(p, v6m_indicator_note(ind, k, lang_tag(p)));
         }
         add(p, "</td></tr>");
     }

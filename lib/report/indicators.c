@@ -343,7 +343,7 @@ static void finish_target(struct v6m_indicator *ind)
 }
 
 void ind_set_ratio(struct ind_ctx *x, struct v6m_indicator *ind, const struct ind_ratio *r,
-                   const char *why_empty)
+                   const char *why_en, const char *why_zh)
 {
     if (r->den > 0) {
         ind->has_value = true;
@@ -351,9 +351,11 @@ void ind_set_ratio(struct ind_ctx *x, struct v6m_indicator *ind, const struct in
         ind->numerator = r->num;
         ind->denominator = r->den;
         ind->no_data = NULL;
+        ind->no_data_zh = NULL;
     } else {
         ind->has_value = false;
-        ind->no_data = ind_strdup(&x->sc->arena, why_empty);
+        ind->no_data = ind_strdup(&x->sc->arena, why_en);
+        ind->no_data_zh = ind_strdup(&x->sc->arena, why_zh);
     }
     finish_target(ind);
 }
@@ -365,19 +367,31 @@ void ind_set_count(struct v6m_indicator *ind, double count)
     ind->numerator = count;
     ind->denominator = 0;
     ind->no_data = NULL;
+    ind->no_data_zh = NULL;
     finish_target(ind);
 }
 
-void ind_set_nodata(struct ind_ctx *x, struct v6m_indicator *ind, const char *fmt, ...)
+void ind_set_nodata_text(struct ind_ctx *x, struct v6m_indicator *ind, const char *en,
+                         const char *zh)
 {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     ind->has_value = false;
-    ind->no_data = ind_strdup(&x->sc->arena, buf);
+    ind->no_data = ind_strdup(&x->sc->arena, en);
+    ind->no_data_zh = ind_strdup(&x->sc->arena, zh);
     finish_target(ind);
+}
+
+void ind_set_nodata(struct ind_ctx *x, struct v6m_indicator *ind, const char *fmt_en,
+                    const char *fmt_zh, ...)
+{
+    char en[512], zh[768];
+    va_list ap, aq;
+    va_start(ap, fmt_zh);
+    va_copy(aq, ap);
+    vsnprintf(en, sizeof(en), fmt_en, ap);
+    vsnprintf(zh, sizeof(zh), fmt_zh, aq);
+    va_end(aq);
+    va_end(ap);
+    ind_set_nodata_text(x, ind, en, zh);
 }
 
 static void point_set(struct v6m_ind_point *pt, int64_t s, int64_t e, const struct ind_ratio *r,
@@ -447,6 +461,7 @@ void ind_cov_init(struct ind_cov *c, const char *unit)
     memset(c, 0, sizeof(*c));
     ind_vec_init(&c->runs, sizeof(struct v6m_ind_run));
     ind_vec_init(&c->notes, sizeof(const char *));
+    ind_vec_init(&c->notes_zh, sizeof(const char *));
     c->unit = unit;
 }
 
@@ -454,6 +469,7 @@ void ind_cov_release(struct ind_cov *c)
 {
     ind_vec_free(&c->runs);
     ind_vec_free(&c->notes);
+    ind_vec_free(&c->notes_zh);
     ind_map_free(&c->run_index);
 }
 
@@ -488,18 +504,33 @@ bool ind_cov_run(struct ind_ctx *x, struct ind_cov *c, const char *kind, int64_t
     return r->vantage && r->tool_version && ind_map_put(&c->run_index, key, c->runs.n - 1);
 }
 
-bool ind_cov_note(struct ind_ctx *x, struct ind_cov *c, const char *fmt, ...)
+bool ind_cov_note_text(struct ind_ctx *x, struct ind_cov *c, const char *en, const char *zh)
 {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     const char **slot = ind_vec_push(&c->notes);
     if (!slot)
         return false;
-    *slot = ind_strdup(&x->sc->arena, buf);
+    *slot = ind_strdup(&x->sc->arena, en);
+    if (!*slot)
+        return false;
+    slot = ind_vec_push(&c->notes_zh);
+    if (!slot)
+        return false;
+    *slot = ind_strdup(&x->sc->arena, zh);
     return *slot != NULL;
+}
+
+bool ind_cov_note(struct ind_ctx *x, struct ind_cov *c, const char *fmt_en, const char *fmt_zh,
+                  ...)
+{
+    char en[512], zh[768];
+    va_list ap, aq;
+    va_start(ap, fmt_zh);
+    va_copy(aq, ap);
+    vsnprintf(en, sizeof(en), fmt_en, ap);
+    vsnprintf(zh, sizeof(zh), fmt_zh, aq);
+    va_end(aq);
+    va_end(ap);
+    return ind_cov_note_text(x, c, en, zh);
 }
 
 static int cmp_run(const void *a, const void *b)
@@ -560,8 +591,32 @@ static void fmt_u64(uint64_t v, char *buf, size_t n)
     buf[o] = '\0';
 }
 
+/* The Chinese of a coverage sample unit (ind_cov_init's units), with its
+ * measure word: "4,032 buckets" reads "4,032 个时间桶". */
+static const char *unit_zh(const char *unit)
+{
+    static const struct {
+        const char *en, *zh;
+    } units[] = {
+        {"buckets", "个时间桶"},
+        {"subscribers", "个用户"},
+        {"sites", "个网站"},
+        {"pages", "个页面"},
+        {"sub-resource bytes", "字节子资源"},
+        {"apps", "个应用"},
+        {"bytes", "字节"},
+        {"(target, vantage point) results", "个（目标，监测点）结果"},
+        {"results", "个结果"},
+        {"registry entries", "条登记项"},
+    };
+    for (size_t i = 0; unit && i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(unit, units[i].en) == 0)
+            return units[i].zh;
+    return unit ? unit : "";
+}
+
 bool ind_cov_finish(struct ind_ctx *x, struct ind_cov *c, struct v6m_indicator *ind,
-                    const char *what)
+                    const char *what_en, const char *what_zh)
 {
     struct ind_arena *a = &x->sc->arena;
     struct v6m_ind_coverage *cv = &ind->coverage;
@@ -571,6 +626,10 @@ bool ind_cov_finish(struct ind_ctx *x, struct ind_cov *c, struct v6m_indicator *
         qsort(c->runs.data, n, sizeof(struct v6m_ind_run), cmp_run);
     cv->runs = ind_vec_arena(a, &c->runs, &cv->n_runs, &ok);
     cv->notes = ind_vec_arena(a, &c->notes, &cv->n_notes, &ok);
+    size_t n_zh = 0;
+    cv->notes_zh = ind_vec_arena(a, &c->notes_zh, &n_zh, &ok);
+    if (n_zh != cv->n_notes) /* ind_cov_note pushes both or fails */
+        ok = false;
     cv->vantages = distinct(a, cv->runs, cv->n_runs, true, &cv->n_vantages, &ok);
     cv->tool_versions = distinct(a, cv->runs, cv->n_runs, false, &cv->n_tool_versions, &ok);
     cv->samples = c->samples;
@@ -580,17 +639,23 @@ bool ind_cov_finish(struct ind_ctx *x, struct ind_cov *c, struct v6m_indicator *
     cv->last_s = c->last_s;
     cv->estimated = c->estimated;
 
-    /* "what: 4,032 buckets in 2 traffic runs, 2024-02-01..2024-02-14, vantage points: a, b" */
-    char s[1024], num[32], d1[16], d2[16];
-    size_t o = 0;
+    /* en: "what: 4,032 buckets in 2 traffic runs, 2024-02-01..2024-02-14,
+     *      vantage points: a, b"
+     * zh: "what：4,032 个时间桶，来自 2 次流量监测，2024-02-01..2024-02-14，
+     *      监测点：a、b" */
+    static const char *const kinds[3] = {"traffic", "probe", "kpi"};
+    static const char *const kinds_zh[3] = {"流量监测", "网站/应用探测", "性能对比测量"};
+    char s[1024], z[1536], num[32], d1[16], d2[16];
+    size_t o = 0, oz = 0;
     fmt_u64(c->samples, num, sizeof(num));
     if (!cv->n_runs && !c->samples) {
-        o += (size_t)snprintf(s, sizeof(s), "%s: no data in the window", what);
+        snprintf(s, sizeof(s), "%s: no data in the window", what_en);
+        snprintf(z, sizeof(z), "%s：统计周期内无数据", what_zh);
     } else {
-        o += (size_t)snprintf(s, sizeof(s), "%s: %s %s", what, num, c->unit ? c->unit : "");
-        const char *kinds[3] = {"traffic", "probe", "kpi"};
+        o += (size_t)snprintf(s, sizeof(s), "%s: %s %s", what_en, num, c->unit ? c->unit : "");
+        oz += (size_t)snprintf(z, sizeof(z), "%s：%s %s", what_zh, num, unit_zh(c->unit));
         bool first = true;
-        for (int k = 0; k < 3 && o < sizeof(s); k++) {
+        for (int k = 0; k < 3 && o < sizeof(s) && oz < sizeof(z); k++) {
             size_t cnt = 0;
             for (size_t i = 0; i < cv->n_runs; i++)
                 cnt += strcmp(cv->runs[i].kind, kinds[k]) == 0;
@@ -598,23 +663,52 @@ bool ind_cov_finish(struct ind_ctx *x, struct ind_cov *c, struct v6m_indicator *
                 continue;
             o += (size_t)snprintf(s + o, sizeof(s) - o, "%s%zu %s run%s", first ? " in " : " and ",
                                   cnt, kinds[k], cnt == 1 ? "" : "s");
+            oz += (size_t)snprintf(z + oz, sizeof(z) - oz, "%s%zu 次%s", first ? "，来自 " : "和 ",
+                                   cnt, kinds_zh[k]);
             first = false;
         }
-        if (c->has_span && o < sizeof(s))
-            o += (size_t)snprintf(s + o, sizeof(s) - o, ", %s..%s",
-                                  ind_format_day(c->first_s, d1, sizeof(d1)),
-                                  ind_format_day(c->last_s, d2, sizeof(d2)));
-        for (size_t i = 0; i < cv->n_vantages && o < sizeof(s); i++)
+        if (c->has_span && o < sizeof(s) && oz < sizeof(z)) {
+            ind_format_day(c->first_s, d1, sizeof(d1));
+            ind_format_day(c->last_s, d2, sizeof(d2));
+            o += (size_t)snprintf(s + o, sizeof(s) - o, ", %s..%s", d1, d2);
+            oz += (size_t)snprintf(z + oz, sizeof(z) - oz, "，%s..%s", d1, d2);
+        }
+        for (size_t i = 0; i < cv->n_vantages && o < sizeof(s) && oz < sizeof(z); i++) {
             o += (size_t)snprintf(s + o, sizeof(s) - o, "%s%s", i ? ", " : ", vantage points: ",
                                   cv->vantages[i][0] ? cv->vantages[i] : "(unlabelled)");
-        if (c->estimated && o < sizeof(s))
+            oz += (size_t)snprintf(z + oz, sizeof(z) - oz, "%s%s", i ? "、" : "，监测点：",
+                                   cv->vantages[i][0] ? cv->vantages[i] : "（未标注）");
+        }
+        if (c->estimated && o < sizeof(s) && oz < sizeof(z)) {
             snprintf(s + o, sizeof(s) - o, " (HyperLogLog estimate, s.e. 0.81%%)");
+            snprintf(z + oz, sizeof(z) - oz, "（HyperLogLog估算，标准误差0.81%%）");
+        }
     }
     cv->summary = ind_strdup(a, s);
-    if (!cv->summary)
+    cv->summary_zh = ind_strdup(a, z);
+    if (!cv->summary || !cv->summary_zh)
         ok = false;
     ind_map_free(&c->run_index);
     return ok;
+}
+
+const char *v6m_indicator_coverage_text(const struct v6m_indicator *ind, const char *lang)
+{
+    bool zh = lang && strcmp(lang, "zh") == 0;
+    const char *en = ind->has_value ? ind->coverage.summary : ind->no_data;
+    const char *cn = ind->has_value ? ind->coverage.summary_zh : ind->no_data_zh;
+    const char *t = zh && cn ? cn : en;
+    return t ? t : "";
+}
+
+const char *v6m_indicator_note(const struct v6m_indicator *ind, size_t k, const char *lang)
+{
+    const struct v6m_ind_coverage *cv = &ind->coverage;
+    if (k >= cv->n_notes)
+        return "";
+    if (lang && strcmp(lang, "zh") == 0 && cv->notes_zh && cv->notes_zh[k])
+        return cv->notes_zh[k];
+    return cv->notes[k] ? cv->notes[k] : "";
 }
 
 /* ---- static description of each indicator ------------------------------------------- */
@@ -717,7 +811,9 @@ static bool init_slots(struct ind_ctx *x)
         sc->ind[i].trend_step = x->per->monthly ? "month" : "day";
         /* Until a part fills it in. */
         sc->ind[i].no_data = "not computed";
+        sc->ind[i].no_data_zh = "未计算";
         sc->ind[i].coverage.summary = "not computed";
+        sc->ind[i].coverage.summary_zh = "未计算";
     }
     return true;
 }

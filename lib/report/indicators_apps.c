@@ -418,21 +418,31 @@ static bool finish_apps(struct apps_ctx *c, bool traffic_present, bool probe_pre
     sc->n_apps = n;
 
     struct v6m_indicator *ind6 = &sc->ind[SLOT_I6], *ind7 = &sc->ind[SLOT_I7];
-    char why[256];
-    if (!traffic_present && !probe_present)
+    char why[256], why_zh[384];
+    if (!traffic_present && !probe_present) {
         snprintf(why, sizeof(why), "the database has no app tables (schema version %d)",
                  sc->info.schema_version);
-    else
+        snprintf(why_zh, sizeof(why_zh), "数据库中没有应用数据表（结构版本 %d）",
+                 sc->info.schema_version);
+    } else {
         snprintf(why, sizeof(why), "no app measured in the window (v6mon traffic --apps, "
                                    "v6mon probe with an app list)");
-    ind_set_ratio(x, ind6, &i6, why);
+        snprintf(why_zh, sizeof(why_zh), "统计周期内没有应用测量结果（v6mon traffic --apps，"
+                                         "或以应用清单运行 v6mon probe）");
+    }
+    ind_set_ratio(x, ind6, &i6, why, why_zh);
     c->c6.samples = (uint64_t)i6.den;
-    if (!traffic_present)
+    if (!traffic_present) {
         snprintf(why, sizeof(why), "the database has no app tables (schema version %d)",
                  sc->info.schema_version);
-    else
+        snprintf(why_zh, sizeof(why_zh), "数据库中没有应用数据表（结构版本 %d）",
+                 sc->info.schema_version);
+    } else {
         snprintf(why, sizeof(why), "no app traffic in the window (traffic runs need --apps)");
-    ind_set_ratio(x, ind7, &c->i7, why);
+        snprintf(why_zh, sizeof(why_zh),
+                 "统计周期内没有应用流量（流量监测需加 --apps）");
+    }
+    ind_set_ratio(x, ind7, &c->i7, why, why_zh);
     ok = ind_set_trend(x, ind6, i6p) && ind_set_trend(x, ind7, c->i7p) &&
          category_groups(x, ind6, out, n, true) && category_groups(x, ind7, out, n, false);
     free(i6p);
@@ -465,13 +475,20 @@ v6m_err ind_compute_apps(struct ind_ctx *x)
         ok = finish_apps(&c, tp, pp || x->f.segment);
         c.c7.samples = (uint64_t)c.i7.den;
         if (ok && x->f.segment)
-            ok = ind_cov_note(x, &c.c6, "probe results have no segment: with the segment filter "
-                                        "only traffic verdicts count");
+            ok = ind_cov_note(x, &c.c6,
+                              "probe results have no segment: with the segment filter "
+                              "only traffic verdicts count",
+                              "探测结果不区分网络区段：按区段筛选时只计入流量得出的结论");
         if (ok && c.c7.runs.n)
-            ok = ind_cov_note(x, &c.c7, "IPv4-only domains come from whole runs (app_names is "
-                                        "kept per run, not per day)");
-        ok = ok && ind_cov_finish(x, &c.c6, &x->sc->ind[SLOT_I6], "apps with a verdict") &&
-             ind_cov_finish(x, &c.c7, &x->sc->ind[SLOT_I7], "catalog app traffic");
+            ok = ind_cov_note(x, &c.c7,
+                              "IPv4-only domains come from whole runs (app_names is "
+                              "kept per run, not per day)",
+                              "仅支持IPv4的域名取自整次监测（app_names 按监测批次保存，不按天）");
+        ok = ok &&
+             ind_cov_finish(x, &c.c6, &x->sc->ind[SLOT_I6], "apps with a verdict",
+                            "有结论的应用") &&
+             ind_cov_finish(x, &c.c7, &x->sc->ind[SLOT_I7], "catalog app traffic",
+                            "应用目录中应用的流量");
         if (!ok)
             e = ind_nomem(x);
     }

@@ -176,11 +176,17 @@ static inline void ind_ratio_add(struct ind_ratio *r, double num, double den, ui
 
 /* Set an indicator's value from a ratio (den > 0), or no data with the
  * reason when den is 0. */
+/* why_en / why_zh: the reason when the ratio has no denominator, in English
+ * and in Chinese (every sentence a report can show exists in both). */
 void ind_set_ratio(struct ind_ctx *x, struct v6m_indicator *ind, const struct ind_ratio *r,
-                   const char *why_empty);
+                   const char *why_en, const char *why_zh);
 void ind_set_count(struct v6m_indicator *ind, double count);
-void ind_set_nodata(struct ind_ctx *x, struct v6m_indicator *ind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The English and the Chinese format take the same arguments (both checked). */
+void ind_set_nodata(struct ind_ctx *x, struct v6m_indicator *ind, const char *fmt_en,
+                    const char *fmt_zh, ...) __attribute__((format(printf, 3, 5), format(printf, 4, 5)));
+/* The same with sentences already written (en, zh). */
+void ind_set_nodata_text(struct ind_ctx *x, struct v6m_indicator *ind, const char *en,
+                         const char *zh);
 /* Trend points from per-period ratios (ratios[per->n]); false: out of memory. */
 bool ind_set_trend(struct ind_ctx *x, struct v6m_indicator *ind, const struct ind_ratio *ratios);
 /* A breakdown row from a ratio (trend from ratios[per->n] when not NULL). */
@@ -193,8 +199,9 @@ struct ind_cov {
     struct ind_vec runs;           /* struct v6m_ind_run, strings in the arena */
     struct ind_map run_index;      /* "kind:id" -> index */
     struct ind_vec notes;          /* const char * in the arena */
+    struct ind_vec notes_zh;       /* the same notes in Chinese */
     uint64_t samples;
-    const char *unit;
+    const char *unit;              /* static English unit, e.g. "buckets" */
     bool has_span;
     int64_t first_s, last_s;
     bool estimated;
@@ -202,12 +209,15 @@ struct ind_cov {
 void ind_cov_init(struct ind_cov *c, const char *unit);
 bool ind_cov_run(struct ind_ctx *x, struct ind_cov *c, const char *kind, int64_t id,
                  const char *vantage, const char *tool_version, int64_t first_s, int64_t last_s);
-bool ind_cov_note(struct ind_ctx *x, struct ind_cov *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+bool ind_cov_note(struct ind_ctx *x, struct ind_cov *c, const char *fmt_en, const char *fmt_zh,
+                  ...) __attribute__((format(printf, 3, 5), format(printf, 4, 5)));
+/* The same with sentences already written (en, zh). */
+bool ind_cov_note_text(struct ind_ctx *x, struct ind_cov *c, const char *en, const char *zh);
 /* Move into ind->coverage with a summary "<what>: <samples> <unit> from
- * <n> <kind> runs ...". Frees c's heap parts whatever happens. */
+ * <n> <kind> runs ..." in English and in Chinese (what_en, what_zh). Frees
+ * c's heap parts whatever happens. */
 bool ind_cov_finish(struct ind_ctx *x, struct ind_cov *c, struct v6m_indicator *ind,
-                    const char *what);
+                    const char *what_en, const char *what_zh);
 void ind_cov_release(struct ind_cov *c);
 
 v6m_err ind_nomem(struct ind_ctx *x);

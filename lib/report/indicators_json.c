@@ -188,6 +188,8 @@ static void coverage(struct json_writer *w, const struct v6m_ind_coverage *c)
     json_begin_object(w);
     json_key(w, "summary");
     text(w, c->summary ? c->summary : "");
+    json_key(w, "summary_zh");
+    text(w, c->summary_zh ? c->summary_zh : "");
     json_key(w, "samples");
     json_u64(w, c->samples);
     json_key(w, "sample_unit");
@@ -240,6 +242,8 @@ static void coverage(struct json_writer *w, const struct v6m_ind_coverage *c)
     json_end_array(w);
     json_key(w, "notes");
     strings(w, c->notes, c->n_notes);
+    json_key(w, "notes_zh");
+    strings(w, c->notes_zh, c->notes_zh ? c->n_notes : 0);
     json_end_object(w);
 }
 
@@ -363,6 +367,8 @@ static void indicator(struct json_writer *w, const struct v6m_indicator *ind, bo
         json_null(w);
     json_key(w, "no_data");
     str_or_null(w, ind->has_value ? NULL : ind->no_data);
+    json_key(w, "no_data_zh");
+    str_or_null(w, ind->has_value ? NULL : ind->no_data_zh);
     json_key(w, "numerator");
     if (ind->has_value)
         num(w, ind->numerator);

@@ -32,9 +32,11 @@
 #include <string.h>
 
 #include "report/indicators_int.h"
+#include "report/labels.h"
 
 static const char *const no_segment =
     "the segment filter applies to traffic, not to probe and kpi results";
+static const char *const no_segment_zh = "网络区段筛选只适用于流量，不适用于探测和性能对比结果";
 
 /* ---- I4, I5 ---------------------------------------------------------------------- */
 
@@ -220,8 +222,8 @@ v6m_err ind_compute_sites(struct ind_ctx *x)
     bool present = true, ok = true;
     if (e == V6M_OK && x->f.segment) {
         for (int i = 0; i < R_N && ok; i++) {
-            ind_set_nodata(x, &sc->ind[slot[i]], "%s", no_segment);
-            ok = ind_cov_note(x, &c.cov[i], "%s", no_segment);
+            ind_set_nodata_text(x, &sc->ind[slot[i]], no_segment, no_segment_zh);
+            ok = ind_cov_note_text(x, &c.cov[i], no_segment, no_segment_zh);
         }
         goto finish;
     }
@@ -247,26 +249,37 @@ v6m_err ind_compute_sites(struct ind_ctx *x)
         qsort(c.sites.data, c.sites.n, sizeof(struct v6m_ind_site), cmp_site);
     sc->sites = ind_vec_arena(&sc->arena, &c.sites, &sc->n_sites, &ok);
 
-    char why[256];
+    char why[256], why_zh[384];
     for (int i = 0; i < R_N; i++) {
         struct v6m_indicator *ind = &sc->ind[slot[i]];
-        if (!present)
+        if (!present) {
             snprintf(why, sizeof(why), "the database has no probe tables (schema version %d)",
                      sc->info.schema_version);
-        else if (!sc->n_sites)
+            snprintf(why_zh, sizeof(why_zh), "数据库中没有探测数据表（结构版本 %d）",
+                     sc->info.schema_version);
+        } else if (!sc->n_sites) {
             snprintf(why, sizeof(why), "no probe results for sites in the window (v6mon probe)");
-        else if (c.untestable == sc->n_sites)
+            snprintf(why_zh, sizeof(why_zh), "统计周期内没有网站探测结果（v6mon probe）");
+        } else if (c.untestable == sc->n_sites) {
             snprintf(why, sizeof(why),
                      "no testable site: the probe's vantage point had no working IPv6 (%llu "
                      "sites not testable)",
                      (unsigned long long)c.untestable);
-        else if (i == R_I5)
+            snprintf(why_zh, sizeof(why_zh),
+                     "没有可测网站：探测所在监测点的IPv6不可用（%llu 个网站无法测试）",
+                     (unsigned long long)c.untestable);
+        } else if (i == R_I5) {
             snprintf(why, sizeof(why),
                      "no testable site was crawled (probe runs with --no-crawl)");
-        else
+            snprintf(why_zh, sizeof(why_zh),
+                     "没有爬取任何可测网站（探测使用了 --no-crawl）");
+        } else {
             snprintf(why, sizeof(why), "no sub-resource bytes were measured (probe runs with "
                                        "--no-crawl, or pages without sub-resources)");
-        ind_set_ratio(x, ind, &c.r[i], why);
+            snprintf(why_zh, sizeof(why_zh),
+                     "没有测得子资源字节（探测使用了 --no-crawl，或页面没有子资源）");
+        }
+        ind_set_ratio(x, ind, &c.r[i], why, why_zh);
         ok = ok && ind_set_trend(x, ind, c.per[i]);
         struct v6m_ind_group *g = c.cats.n ? ind_alloc(&sc->arena, c.cats.n * sizeof(*g)) : NULL;
         ok = ok && (g || !c.cats.n);
@@ -281,20 +294,27 @@ v6m_err ind_compute_sites(struct ind_ctx *x)
             ok = ind_cov_note(x, &c.cov[i],
                               "%llu sites were not testable (no IPv6 at the vantage point): "
                               "listed, not counted",
+                              "%llu 个网站无法测试（监测点没有IPv6）：列出，但不计入",
                               (unsigned long long)c.untestable);
         if (ok && i != R_I4 && c.testable_not_crawled)
             ok = ind_cov_note(x, &c.cov[i], "%llu testable sites were not crawled",
+                              "%llu 个可测网站未被爬取",
                               (unsigned long long)c.testable_not_crawled);
         if (ok && x->f.vantage)
-            ok = ind_cov_note(x, &c.cov[i], "probe runs are matched to the vantage point by "
-                                            "the \"vantage\" key of their stored config");
+            ok = ind_cov_note(x, &c.cov[i],
+                              "probe runs are matched to the vantage point by "
+                              "the \"vantage\" key of their stored config",
+                              "探测批次按其保存配置中的 \"vantage\" 键对应到监测点");
     }
 finish:
     for (int i = 0; ok && i < R_N; i++)
         ok = ind_cov_finish(x, &c.cov[i], &sc->ind[slot[i]],
                             i == R_I4   ? "key sites, newest result each"
                             : i == R_I5 ? "pages of crawled key sites"
-                                        : "sub-resources of key sites");
+                                        : "sub-resources of key sites",
+                            i == R_I4   ? "重点网站（各取最新结果）"
+                            : i == R_I5 ? "已爬取重点网站的页面"
+                                        : "重点网站的子资源");
     if (!ok && e == V6M_OK)
         e = ind_nomem(x);
 out:
@@ -526,8 +546,8 @@ static v6m_err compute_cdn(struct ind_ctx *x)
     v6m_err e = c.per ? V6M_OK : ind_nomem(x);
     bool present = true, ok = true;
     if (e == V6M_OK && x->f.segment) {
-        ind_set_nodata(x, ind, "%s", no_segment);
-        ok = ind_cov_note(x, &c.cov, "%s", no_segment);
+        ind_set_nodata_text(x, ind, no_segment, no_segment_zh);
+        ok = ind_cov_note_text(x, &c.cov, no_segment, no_segment_zh);
     } else if (e == V6M_OK) {
         e = store_q_kpi_targets(x->h->q, &x->f, cdn_row, &c, &present, x->err);
         if (c.oom)
@@ -545,19 +565,23 @@ static v6m_err compute_cdn(struct ind_ctx *x)
         size_t nv = c.vantages.n;
         if (!present)
             ind_set_nodata(x, ind, "the database has no kpi tables (schema version %d)",
-                           sc->info.schema_version);
+                           "数据库中没有性能对比数据表（结构版本 %d）", sc->info.schema_version);
         else if (!sc->n_cdn)
-            ind_set_nodata(x, ind, "no kpi results in the window (v6mon kpi)");
+            ind_set_nodata(x, ind, "no kpi results in the window (v6mon kpi)",
+                           "统计周期内没有性能对比结果（v6mon kpi）");
         else if (nv < 2)
             ind_set_nodata(x, ind,
                            "CDN coverage needs kpi runs from at least two vantage points (the "
                            "window has %zu)",
+                           "CDN覆盖率需要至少两个监测点的性能对比测量（统计周期内有 %zu 个）",
                            nv);
         else
-            ind_set_ratio(x, ind, &c.win, "no target had a reachable A at any vantage point");
+            ind_set_ratio(x, ind, &c.win, "no target had a reachable A at any vantage point",
+                          "没有目标在任何监测点有可达的A记录");
         ok = ok && ind_set_trend(x, ind, nv >= 2 ? c.per : NULL);
     }
-    ok = ok && ind_cov_finish(x, &c.cov, ind, "kpi targets per vantage point");
+    ok = ok && ind_cov_finish(x, &c.cov, ind, "kpi targets per vantage point",
+                              "各监测点的性能对比目标");
     if (!ok && e == V6M_OK)
         e = ind_nomem(x);
 out:
@@ -616,30 +640,38 @@ v6m_err ind_compute_parity(struct ind_ctx *x)
         par->rows = ind_vec_arena(&sc->arena, &c.rows[m], &par->n_rows, &ok);
         struct ind_ratio r = pratio(w);
         if (x->f.segment) {
-            ind_set_nodata(x, ind, "%s", no_segment);
-            ok = ok && ind_cov_note(x, &c.cov[m], "%s", no_segment);
+            ind_set_nodata_text(x, ind, no_segment, no_segment_zh);
+            ok = ok && ind_cov_note_text(x, &c.cov[m], no_segment, no_segment_zh);
         } else if (!present) {
             ind_set_nodata(x, ind, "the database has no kpi tables (schema version %d)",
-                           sc->info.schema_version);
+                           "数据库中没有性能对比数据表（结构版本 %d）", sc->info.schema_version);
         } else if (!r.samples) {
-            ind_set_nodata(x, ind, "no kpi result for %s in the window", par->metric);
+            char en[160], zh[256];
+            snprintf(en, sizeof(en), "no kpi result for %s in the window", par->metric);
+            snprintf(zh, sizeof(zh), "统计周期内没有“%s”的性能对比结果",
+                     labels_metric(LABELS_ZH, par->metric));
+            ind_set_nodata_text(x, ind, en, zh);
         } else {
-            char why[160];
+            char why[160], why_zh[256];
             snprintf(why, sizeof(why), "every result had too few samples (%u insufficient)",
                      w->insuf);
-            ind_set_ratio(x, ind, &r, why);
+            snprintf(why_zh, sizeof(why_zh), "所有结果的样本量都不足（%u 个样本不足）", w->insuf);
+            ind_set_ratio(x, ind, &r, why, why_zh);
         }
         for (size_t i = 0; i < x->per->n; i++)
             tr[i] = pratio(&c.per[m][i]);
         ok = ok && ind_set_trend(x, ind, tr);
         if (ok && c.unknown_metric && m == 0)
-            ok = ind_cov_note(x, &c.cov[m], "%llu rows of metrics this v6mon does not know "
-                                            "were left out",
+            ok = ind_cov_note(x, &c.cov[m],
+                              "%llu rows of metrics this v6mon does not know were left out",
+                              "%llu 行本版本v6mon不认识的指标数据未计入",
                               (unsigned long long)c.unknown_metric);
-        char what[96];
+        char what[96], what_zh[192];
         snprintf(what, sizeof(what), "kpi %s, newest result per (vantage point, target)",
                  par->metric);
-        ok = ok && ind_cov_finish(x, &c.cov[m], ind, what);
+        snprintf(what_zh, sizeof(what_zh), "性能对比：%s，每个（监测点，目标）取最新结果",
+                 labels_metric(LABELS_ZH, par->metric));
+        ok = ok && ind_cov_finish(x, &c.cov[m], ind, what, what_zh);
     }
     free(tr);
     if (!ok)

@@ -38,6 +38,7 @@
 
 static const char *const no_category =
     "the category filter applies to sites, apps and kpi targets, not to traffic";
+static const char *const no_category_zh = "类别筛选只适用于网站、应用和性能对比目标，不适用于流量";
 
 /* ---- I2, I3 and the segment table ----------------------------------------------- */
 
@@ -132,6 +133,8 @@ static bool note_overlaps(struct ind_ctx *x, struct ind_cov *c)
                                   "traffic runs %lld and %lld (vantage '%s') overlap in time; "
                                   "their bytes are added: if they captured the same link it "
                                   "counts twice",
+                                  "流量监测批次 %lld 和 %lld（监测点“%s”）时间重叠，字节数相加："
+                                  "如果二者采集的是同一条链路，流量会被重复计算",
                                   (long long)r[i].id, (long long)r[j].id, r[i].vantage))
                     return false;
                 said++;
@@ -156,15 +159,21 @@ static bool finish_share(struct traffic_ctx *t, int k, struct v6m_indicator *ind
     char *const *list = k == 0 ? tg->mobile : tg->metro;
     size_t n = k == 0 ? tg->n_mobile : tg->n_metro;
     const char *what = k == 0 ? "mobile" : "metro";
-    char names[512], msg[640];
+    const char *what_zh = k == 0 ? "移动网络" : "城域网络";
+    char names[512], msg[640], msg_zh[768];
     list_text(names, sizeof(names), list, n);
     if (x->f.segment && !ind_segment_in(list, n, x->f.segment)) {
-        ind_set_nodata(x, ind, "segment '%s' is not a %s segment (%s_segments: %s)",
-                       x->f.segment, what, what, names);
+        snprintf(msg, sizeof(msg), "segment '%s' is not a %s segment (%s_segments: %s)",
+                 x->f.segment, what, what, names);
+        snprintf(msg_zh, sizeof(msg_zh), "区段“%s”不是%s区段（%s_segments：%s）", x->f.segment,
+                 what_zh, what, names);
+        ind_set_nodata_text(x, ind, msg, msg_zh);
     } else {
         snprintf(msg, sizeof(msg), "no IPv4 or IPv6 traffic on the %s segments (%s) in the window",
                  what, names);
-        ind_set_ratio(x, ind, &t->r[k], msg);
+        snprintf(msg_zh, sizeof(msg_zh), "统计周期内%s区段（%s）没有IPv4或IPv6流量", what_zh,
+                 names);
+        ind_set_ratio(x, ind, &t->r[k], msg, msg_zh);
     }
     if (!ind_set_trend(x, ind, t->per[k]) || !note_overlaps(x, &t->cov[k]))
         return false;
@@ -186,9 +195,10 @@ static bool finish_share(struct traffic_ctx *t, int k, struct v6m_indicator *ind
     ind->group_by = "segment";
     ind->groups = g;
     ind->n_groups = ng;
-    char cw[600];
+    char cw[600], cw_zh[700];
     snprintf(cw, sizeof(cw), "%s segments (%s)", what, names);
-    return ind_cov_finish(x, &t->cov[k], ind, cw);
+    snprintf(cw_zh, sizeof(cw_zh), "%s区段（%s）", what_zh, names);
+    return ind_cov_finish(x, &t->cov[k], ind, cw, cw_zh);
 }
 
 v6m_err ind_compute_traffic(struct ind_ctx *x)
@@ -209,10 +219,11 @@ v6m_err ind_compute_traffic(struct ind_ctx *x)
     if (x->f.category) {
         for (int k = 0; k < 2; k++) {
             struct v6m_indicator *ind = &sc->ind[k == 0 ? SLOT_I2 : SLOT_I3];
-            ind_set_nodata(x, ind, "%s", no_category);
+            ind_set_nodata_text(x, ind, no_category, no_category_zh);
             if (!ind_set_trend(x, ind, NULL) ||
-                !ind_cov_note(x, &t.cov[k], "%s", no_category) ||
-                !ind_cov_finish(x, &t.cov[k], ind, k == 0 ? "mobile segments" : "metro segments")) {
+                !ind_cov_note_text(x, &t.cov[k], no_category, no_category_zh) ||
+                !ind_cov_finish(x, &t.cov[k], ind, k == 0 ? "mobile segments" : "metro segments",
+                                k == 0 ? "移动网络区段" : "城域网络区段")) {
                 e = ind_nomem(x);
                 goto out;
             }
@@ -450,8 +461,8 @@ v6m_err ind_compute_users(struct ind_ctx *x)
     v6m_err e = V6M_OK;
     bool present = true;
     if (x->f.category) {
-        ind_set_nodata(x, ind, "%s", no_category);
-        if (!ind_cov_note(x, &u->cov, "%s", no_category))
+        ind_set_nodata_text(x, ind, no_category, no_category_zh);
+        if (!ind_cov_note_text(x, &u->cov, no_category, no_category_zh))
             e = ind_nomem(x);
     } else {
         e = store_q_user_days(x->h->q, &x->f, user_row, u, &present, x->err);
@@ -475,11 +486,13 @@ v6m_err ind_compute_users(struct ind_ctx *x)
     u->cov.estimated = est;
     if (!present)
         ind_set_nodata(x, ind, "the database has no subscriber tables (schema version %d)",
-                       sc->info.schema_version);
+                       "数据库中没有用户数据表（结构版本 %d）", sc->info.schema_version);
     else if (!h)
-        ind_set_nodata(x, ind, "no subscriber counts in the window (traffic runs need --users)");
+        ind_set_nodata(x, ind, "no subscriber counts in the window (traffic runs need --users)",
+                       "统计周期内没有用户计数（流量监测需加 --users）");
     else
-        ind_set_ratio(x, ind, &r, "no active subscriber in the window");
+        ind_set_ratio(x, ind, &r, "no active subscriber in the window",
+                      "统计周期内没有活跃用户");
     if (h) {
         struct ind_ratio *tr = calloc(x->per->n ? x->per->n : 1, sizeof(*tr));
         if (!tr) {
@@ -521,27 +534,31 @@ v6m_err ind_compute_users(struct ind_ctx *x)
         !ind_cov_note(x, &u->cov,
                       "%llu day rows had counts but no usable sketch and were left out of "
                       "merged counts",
+                      "%llu 行按日数据有计数但没有可用的基数草图，未计入合并计数",
                       (unsigned long long)u->bad_rows))
         e = ind_nomem(x);
     if (u->n_modes > 1 &&
         !ind_cov_note(x, &u->cov,
                       "runs counted subscribers in different modes (%s, %s%s): one person can "
                       "be two subscribers across them",
+                      "各批次按不同方式识别用户（%s、%s%s）：同一个人在不同批次中可能被计为两个用户",
                       u->modes[0], u->modes[1], u->n_modes > 2 ? ", ..." : ""))
         e = ind_nomem(x);
     for (size_t i = 0; i < u->n_modes; i++)
         if (strcmp(u->modes[i], "address") == 0 &&
             !ind_cov_note(x, &u->cov,
                           "subscriber mode 'address' counts the IPv4 and IPv6 addresses of "
-                          "one person apart"))
+                          "one person apart",
+                          "用户识别方式“address”把同一个人的IPv4地址和IPv6地址分开计数"))
             e = ind_nomem(x);
 finish:
     if (e == V6M_OK) {
         if (!ind->trend_step || !ind->n_trend)
             ind->trend_step = x->per->monthly ? "month" : "day";
-        char what[96];
+        char what[96], what_zh[160];
         snprintf(what, sizeof(what), "subscribers of segment '%s'", u->headline);
-        if (!ind_cov_finish(x, &u->cov, ind, what))
+        snprintf(what_zh, sizeof(what_zh), "区段“%s”的用户", u->headline);
+        if (!ind_cov_finish(x, &u->cov, ind, what, what_zh))
             e = ind_nomem(x);
     }
 out:
@@ -670,19 +687,27 @@ v6m_err ind_compute_ipv6plus(struct ind_ctx *x)
         c.cov.samples = 0;
         ind_set_count(ind, 0); /* a registry that lists nothing: zero projects is a fact */
     } else {
-        ind_set_nodata(x, ind, "no registry of IPv6+ projects was loaded (CSV: name, field, "
-                               "status, evidence; docs/indicators.md)");
+        ind_set_nodata(x, ind,
+                       "no registry of IPv6+ projects was loaded (CSV: name, field, "
+                       "status, evidence; docs/indicators.md)",
+                       "未加载“IPv6+”项目登记表（CSV：名称、领域、状态、依据；见 "
+                       "docs/indicators.md）");
     }
     if (x->f.category)
-        ok = ok && ind_cov_note(x, &c.cov, "the category filter matches the projects' field");
+        ok = ok && ind_cov_note(x, &c.cov, "the category filter matches the projects' field",
+                                "类别筛选按项目的领域匹配");
     if (x->f.segment)
-        ok = ok && ind_cov_note(x, &c.cov, "IPv6+ counters are kept per run, not per segment: "
-                                           "the segment filter does not apply to them");
+        ok = ok && ind_cov_note(x, &c.cov,
+                                "IPv6+ counters are kept per run, not per segment: "
+                                "the segment filter does not apply to them",
+                                "IPv6+计数按监测批次保存，不按区段：区段筛选对其不适用");
     ind->trend_step = x->per->monthly ? "month" : "day";
-    char what[600];
+    char what[600], what_zh[700];
     snprintf(what, sizeof(what), "registry %s; IPv6+ counters of the traffic runs",
              h->registry_source ? h->registry_source : "(none)");
-    ok = ind_cov_finish(x, &c.cov, ind, what) && ok;
+    snprintf(what_zh, sizeof(what_zh), "登记表 %s；流量监测批次的IPv6+计数",
+             h->registry_source ? h->registry_source : "（无）");
+    ok = ind_cov_finish(x, &c.cov, ind, what, what_zh) && ok;
     if (!ok)
         e = ind_nomem(x);
 out:

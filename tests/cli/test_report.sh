@@ -24,6 +24,14 @@ check "text: I2 row" grep -qE "^  I2 +Mobile network IPv6 traffic share" "$TMP/l
 check "text: I4 says no data" grep -qE "^  I4 .*no data" "$TMP/last.out"
 expect_exit 0 "text scorecard in Chinese" "$V6MON" report "$DB" --window all --lang zh
 check "zh: the plan's term for I3" contains "$TMP/last.out" "城域网络IPv6流量占比"
+check "zh: coverage sentences are Chinese too" contains "$TMP/last.out" "个时间桶"
+check "zh: no English coverage sentence left" python3 - "$TMP/last.out" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for english in (" buckets in ", " traffic run", "no data in the window", "in the window",
+                "vantage points:", "the database has no"):
+    assert english not in text, english
+PY
 expect_exit 129 "bad window" "$V6MON" report "$DB" --window fortnight
 expect_exit 129 "bad format" "$V6MON" report "$DB" --format pdf
 expect_exit 1 "missing database" "$V6MON" report "$TMP/nope.db"
@@ -72,6 +80,15 @@ PY
 for lang in en zh; do
   "$V6MON" report "$DB" --window all -f html --lang "$lang" -o "$TMP/r.$lang.html" 2>/dev/null
 done
+check "html zh: the coverage table speaks Chinese" python3 - "$TMP/r.zh.html" <<'PY'
+import re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+text = re.sub(r"<[^>]+>", " ", page)
+assert "个时间桶" in text and "监测点" in text
+for english in (" buckets in ", " traffic run", "vantage points:", "the database has no",
+                "in the window"):
+    assert english not in text, english
+PY
 check "html: one self-contained page, no script, nothing fetched" python3 - "$TMP/r.en.html" "$TMP/r.zh.html" <<'PY'
 import sys
 from html.parser import HTMLParser

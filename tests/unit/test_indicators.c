@@ -291,9 +291,15 @@ static void test_ratio_of_sums(void **state)
     assert_non_null(strstr(js, "\"schema\":\"v6mon.scorecard/1\""));
     assert_non_null(strstr(js, "{\"id\":\"I2\",\"key\":\"mobile_ipv6_traffic_share\","
                                "\"unit\":\"share\",\"value\":0.172727272727273,\"no_data\":null,"
-                               "\"numerator\":190,\"denominator\":1100"));
+                               "\"no_data_zh\":null,\"numerator\":190,\"denominator\":1100"));
     assert_non_null(strstr(js, "{\"id\":\"I3\",\"key\":\"metro_ipv6_traffic_share\","
                                "\"unit\":\"share\",\"value\":null,\"no_data\":\"no IPv4"));
+    /* The same sentences in Chinese, picked by the language tag. */
+    const struct v6m_indicator *i3 = get(sc, "I3");
+    assert_non_null(strstr(v6m_indicator_coverage_text(i2, "zh"), "个时间桶"));
+    assert_non_null(strstr(v6m_indicator_coverage_text(i2, "en"), " buckets in "));
+    assert_non_null(strstr(v6m_indicator_coverage_text(i3, "zh"), "没有IPv4或IPv6流量"));
+    assert_string_equal(v6m_indicator_coverage_text(i3, "fr"), i3->no_data);
     assert_non_null(strstr(js, "\"window\":{\"kind\":\"range\",\"label\":\"2024-02-01..2024-02-02\","
                                "\"from\":\"2024-02-01\",\"to\":\"2024-02-02\""));
     free(js);
@@ -744,13 +750,18 @@ static void test_missing_probe(void **state)
     for (size_t i = 0; i < v6m_scorecard_count(sc); i++) {
         const struct v6m_indicator *x = v6m_scorecard_at(sc, i);
         assert_non_null(x->coverage.summary);
+        assert_non_null(x->coverage.summary_zh);
         assert_true(x->has_value || (x->no_data && x->no_data[0]));
+        assert_true(x->has_value || (x->no_data_zh && x->no_data_zh[0]));
+        /* every sentence exists in both languages */
+        assert_true(x->coverage.n_notes == 0 || x->coverage.notes_zh != NULL);
     }
     assert_int_equal(get(sc, "I4")->coverage.n_runs, 0);
     char *js = json_of(sc);
     assert_non_null(strstr(js, "{\"id\":\"I4\",\"key\":\"key_sites_ipv6_support_rate\","
                                "\"unit\":\"share\",\"value\":null,\"no_data\":\"no probe "
-                               "results for sites in the window (v6mon probe)\",\"numerator\":"
+                               "results for sites in the window (v6mon probe)\",\"no_data_zh\":"
+                               "\"统计周期内没有网站探测结果（v6mon probe）\",\"numerator\":"
                                "null,\"denominator\":null"));
     assert_non_null(strstr(js, "\"gap\":null,\"met\":null"));
     free(js);
