@@ -107,6 +107,7 @@ struct xfer {
     uint64_t timeout_ns, connect_timeout_ns;
     size_t body_cap;
     bool head_only, discard_body, insecure;
+    char range[48];     /* CURLOPT_RANGE "a-b", or "" for the whole resource */
     /* progress */
     uint8_t *body;
     size_t body_len, body_alloc;
@@ -755,6 +756,8 @@ static bool xfer_begin(struct fetch_engine *f, struct xfer *x)
     SET(CURLOPT_BUFFERSIZE, 16384L);
     if (x->head_only)
         SET(CURLOPT_NOBODY, 1L);
+    if (x->range[0])
+        SET(CURLOPT_RANGE, x->range);
     if (x->insecure) {
         SET(CURLOPT_SSL_VERIFYPEER, 0L);
         SET(CURLOPT_SSL_VERIFYHOST, 0L);
@@ -929,6 +932,8 @@ int fetch_start(struct fetch_engine *f, const struct fetch_request *req, fetch_c
     struct url_parts p;
     if (!url_split(req->url, &p))
         return -1;
+    if (req->range_len && req->range_off > UINT64_MAX - req->range_len)
+        return -1;
     struct xfer *x = calloc(1, sizeof *x);
     if (!x)
         return -1;
@@ -968,6 +973,9 @@ int fetch_start(struct fetch_engine *f, const struct fetch_request *req, fetch_c
     x->head_only = req->head_only;
     x->discard_body = req->discard_body;
     x->insecure = req->insecure;
+    if (req->range_len) /* HTTP ranges name the first and the last byte */
+        snprintf(x->range, sizeof x->range, "%llu-%llu", (unsigned long long)req->range_off,
+                 (unsigned long long)(req->range_off + req->range_len - 1));
     x->res.family = x->family;
     snprintf(x->res.remote, sizeof x->res.remote, x->family == 6 ? "[%s]:%u" : "%s:%u",
              x->addr_text, x->port);

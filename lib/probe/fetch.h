@@ -71,6 +71,10 @@ struct fetch_request {
     bool discard_body;        /* count body bytes (up to body_cap) but keep none:
                                  result.body is NULL, body_len 0 (sub-resources) */
     bool insecure;            /* do not verify the certificate */
+    uint64_t range_off;       /* with range_len > 0: ask for bytes [range_off,
+                                 range_off + range_len) only ("Range: bytes=a-b");
+                                 a server that honours it answers 206 */
+    uint64_t range_len;       /* 0 = the whole resource */
 };
 
 struct fetch_result {
@@ -116,7 +120,7 @@ struct fetch_engine *fetch_engine_new(struct loop *loop, const struct fetch_conf
 void fetch_engine_free(struct fetch_engine *f);
 
 /* Queue a request. Returns 0, or -1 when the request is invalid (bad URL,
- * family) with no callback. */
+ * family, a range past 2^64) with no callback. */
 int fetch_start(struct fetch_engine *f, const struct fetch_request *req, fetch_cb cb, void *arg);
 
 /* Requests whose callback has not run yet: running + waiting + finished

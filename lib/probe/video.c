@@ -38,9 +38,16 @@
  * of its duration, so tracks whose EXTINF values differ by rounding still
  * line up).
  *
- * Not supported (the result says so): byte-range segments and init
- * sections (fetch has no Range request yet), live reloading (a live HLS
- * playlist is played as listed).
+ * Byte ranges (HLS EXT-X-BYTERANGE and EXT-X-MAP BYTERANGE, DASH
+ * SegmentURL@mediaRange and Initialization@range): the request carries
+ * "Range: bytes=a-b" and must be answered 206 with exactly that many
+ * bytes. A 200 (the server ignored the Range header and sends the whole
+ * file, which a player cannot use as the segment) or a 206 of another
+ * length fails the request with a sentence saying so.
+ *
+ * Not supported (the result says so): DASH SegmentBase (segments listed
+ * only in the file's sidx box), live reloading (a live HLS playlist is
+ * played as listed).
  *
  * Lifetime: see video.h. `pending` says what is in flight; a session
  * freed while a fetch or a lookup is pending is marked detached and
@@ -94,6 +101,7 @@ struct video_session {
     uint64_t hop_sent;           /* fetch_start() time of the current hop */
     uint64_t req_start;          /* real start of the first hop; 0 = not started */
     uint64_t req_end;
+    uint64_t range_off, range_len; /* the request's byte range (range_len 0: none) */
     struct url_parts parts;
     struct host_entry hc[HOST_CACHE];
     unsigned hc_n, hc_next;
@@ -275,14 +283,23 @@ static void request_failed(struct video_session *s, enum video_status st, const 
     }
 }
 
-static void start_request(struct video_session *s, enum purpose p, const char *url)
+/* A request for bytes [off, off + len) of url (len 0: the whole resource). */
+static void start_request_range(struct video_session *s, enum purpose p, const char *url,
+                                uint64_t off, uint64_t len)
 {
     s->purpose = p;
+    s->range_off = off;
+    s->range_len = len;
     s->hops = 0;
     s->req_start = s->req_end = 0;
     util_strlcpy(s->first_url, url, sizeof s->first_url);
     util_strlcpy(s->url, url, sizeof s->url);
     hop(s);
+}
+
+static void start_request(struct video_session *s, enum purpose p, const char *url)
+{
+    start_request_range(s, p, url, 0, 0);
 }
 
 static void on_fetch(void *arg, const struct fetch_result *fr);
@@ -311,6 +328,8 @@ static void start_fetch(struct video_session *s, const uint8_t addr[16])
         .body_cap = media ? s->cfg.segment_cap : s->cfg.limits.max_bytes,
         .discard_body = media,
         .insecure = s->cfg.insecure,
+        .range_off = s->range_off,
+        .range_len = s->range_len,
     };
     memcpy(q.addr, addr, 16);
     s->hop_sent = now;
@@ -613,23 +632,10 @@ static void next_step(struct video_session *s)
     const struct video_segment *g = &t->seg[s->seg_pos];
     if (g->init && g->init != s->cur_init) {
         const struct video_init *in = &t->init[g->init - 1];
-        if (in->range_len) {
-            finish(s, VIDEO_MANIFEST_UNSUPPORTED,
-                   "init section %s is a byte range (EXT-X-MAP BYTERANGE / Initialization@range): "
-                   "not supported yet",
-                   in->url);
-            return;
-        }
-        start_request(s, P_INIT, in->url);
+        start_request_range(s, P_INIT, in->url, in->range_off, in->range_len);
         return;
     }
-    if (g->range_len) {
-        finish(s, VIDEO_MANIFEST_UNSUPPORTED,
-               "segment %u (%s) is a byte range (EXT-X-BYTERANGE / mediaRange): not supported yet",
-               s->r.n_samples, g->url);
-        return;
-    }
-    start_request(s, P_SEGMENT, g->url);
+    start_request_range(s, P_SEGMENT, g->url, g->range_off, g->range_len);
 }
 
 static bool is_redirect(long code)
@@ -681,6 +687,21 @@ static void on_fetch(void *arg, const struct fetch_result *fr)
     if (fr->http_code < 200 || fr->http_code > 299) {
         char why[64];
         snprintf(why, sizeof why, "HTTP %ld", fr->http_code);
+        request_failed(s, VIDEO_OK, why);
+        return;
+    }
+    if (s->range_len && (fr->http_code != 206 || fr->body_bytes != s->range_len)) {
+        char why[200];
+        unsigned long long a = (unsigned long long)s->range_off,
+                           b = (unsigned long long)(s->range_off + s->range_len - 1);
+        if (fr->http_code != 206)
+            snprintf(why, sizeof why,
+                     "HTTP %ld to a request for bytes %llu-%llu: the server ignored the Range "
+                     "header",
+                     fr->http_code, a, b);
+        else
+            snprintf(why, sizeof why, "asked for bytes %llu-%llu (%llu bytes), got %llu bytes", a,
+                     b, (unsigned long long)s->range_len, (unsigned long long)fr->body_bytes);
         request_failed(s, VIDEO_OK, why);
         return;
     }

@@ -123,6 +123,36 @@ assert T["v4only.kpi.lab"]["verdict"] == "no_aaaa"
 PY
 fi
 
+# ---- byte-range streams: HLS EXT-X-BYTERANGE and DASH mediaRange ----------------
+# The same encodes served as ranges of one file per variant (kpilab.py
+# byterange_streams). Four segments of the highest variant must play over
+# both families, and the bitrate (bytes x 8 / media seconds) must equal the
+# lab's own ranges: every Range request was answered with its bytes.
+for kind in hls dash; do
+  url=$HLS_BR_URL; [[ $kind == dash ]] && url=$DASH_BR_URL
+  printf '%s %s\n' "video.kpi.lab" "$url" > "$TMP/br-$kind.txt"
+  if kpi "br-$kind" "$TMP/br-$kind.txt" --rounds 1 --pings 3 --tcp-tries 1 --dns-tries 1 \
+       --no-page --video-segments 4 --video-variant highest --db "$TMP/br.db"; then
+  KIND=$kind VJ=$VIDEO_JSON py "br-$kind" "$kind byte-range stream plays over both families; bitrate = the lab's ranges" <<'PY'
+import json, os
+kind = os.environ["KIND"]
+v = json.load(open(os.environ["VJ"]))
+if kind == "hls":
+    segs = max(v["hls_br"]["variants"], key=lambda x: sum(s[1] for s in x["segments"]) / sum(s[2] for s in x["segments"]))["segments"][:4]
+else:
+    segs = v["dash_br"]["representations"][-1]["segments"][:4]
+want = sum(s[1] for s in segs) * 8 / sum(s[2] for s in segs)
+t = T["video.kpi.lab"]
+assert t["video"]["v4"]["all_played"] and t["video"]["v6"]["all_played"], t["video"]
+m = M("video.kpi.lab", "video_bitrate")
+# the JSON prints 6 significant digits: equal to those (a wrong range, a
+# segment missing or a whole-file 200 would be off by far more)
+assert abs(m["v4"] - want) <= 5e-6 * want and abs(m["v6"] - want) <= 5e-6 * want, (m, want)
+assert M("video.kpi.lab", "video_stall_ratio")["v6"] == 0
+PY
+  fi
+done
+
 # ---- 5% loss on IPv6 (one direction): echo loss ~5% -----------------------------
 # 5 rounds x 80 echoes = 400 per family: Binomial(400, 0.05) has mean 20 and
 # standard deviation 4.4 echoes (1.09%); [2%, 9%] is mean -2.75 sd .. +3.7 sd

@@ -50,7 +50,10 @@ at each `up` (testsrc2, x264 ultrafast, CBR with filler so the real
 bitrates are close to the targets; ~2 s each, both run in parallel with
 the network set-up; reused when STATE already holds the same encode).
 The measured average bitrate of each variant (segment bytes x 8 / playlist
-duration) is in video.json and in env.
+duration) is in video.json and in env. The same streams are also served as
+byte ranges of one file per variant (hls-br/: EXT-X-BYTERANGE; dash-br/:
+SegmentList with mediaRange; HLS_BR_URL, DASH_BR_URL), concatenated from
+the encoded files, with every range in video.json.
 
 Impairment of IPv6 only, traffic from the measured servers (3ffe:20::/64)
 to the client, one direction (server -> client), so that a round trip
@@ -371,9 +374,80 @@ def video_finish(st, procs):
         os.rename(tmp, final)
     if procs:
         os.rename(os.path.join(vroot, "stamp.pending"), os.path.join(vroot, "stamp"))
+    byterange_streams(vroot)
     info = video_info(vroot)
     write(os.path.join(st, "video.json"), json.dumps(info, indent=1) + "\n")
     return info
+
+
+def byterange_streams(vroot):
+    """The same streams served as byte ranges of one file, the way
+    single-file packagers publish them: hls-br/v<i>/all.ts with
+    EXT-X-BYTERANGE (the TS segments concatenated, which is a valid TS
+    file), and dash-br/rep-<i>.mp4 (init + fragments concatenated, a valid
+    fragmented MP4) with a SegmentList of Initialization@range and
+    SegmentURL@mediaRange. Concatenated from the encoded files, not
+    re-encoded: quick, so made at every start. Returns the byte ranges."""
+    out = {"hls": [], "dash": []}
+    hls, hbr = os.path.join(vroot, "hls"), os.path.join(vroot, "hls-br")
+    subprocess.run(["rm", "-rf", hbr], check=True)
+    os.makedirs(hbr)
+    master = open(os.path.join(hls, "master.m3u8")).read()
+    for uri in [l.strip() for l in master.splitlines() if l.strip() and not l.startswith("#")]:
+        src_pl = os.path.join(hls, uri)
+        vdir = os.path.dirname(uri)
+        os.makedirs(os.path.join(hbr, vdir), exist_ok=True)
+        lines, off, segs = [], 0, []
+        with open(os.path.join(hbr, vdir, "all.ts"), "wb") as big:
+            for l in open(src_pl).read().splitlines():
+                if l and not l.startswith("#"):
+                    data = open(os.path.join(os.path.dirname(src_pl), l), "rb").read()
+                    big.write(data)
+                    lines.append(f"#EXT-X-BYTERANGE:{len(data)}@{off}")
+                    lines.append("all.ts")
+                    segs.append([off, len(data), last_extinf])
+                    off += len(data)
+                else:
+                    if l.startswith("#EXTINF:"):
+                        last_extinf = float(l[8:].split(",")[0])
+                    if l.startswith("#EXT-X-VERSION"):
+                        l = "#EXT-X-VERSION:4"  # BYTERANGE needs version 4
+                    lines.append(l)
+        write(os.path.join(hbr, uri), "\n".join(lines) + "\n")
+        out["hls"].append({"playlist": uri, "segments": segs})
+    write(os.path.join(hbr, "master.m3u8"), master)
+    dash, dbr = os.path.join(vroot, "dash"), os.path.join(vroot, "dash-br")
+    subprocess.run(["rm", "-rf", dbr], check=True)
+    os.makedirs(dbr)
+    reps = []
+    for i, (res, kbit) in enumerate(VARIANTS):
+        w, h = res.split("x")
+        init = open(os.path.join(dash, f"init-{i}.m4s"), "rb").read()
+        names = sorted(f for f in os.listdir(dash) if f.startswith(f"seg-{i}-"))
+        segs, off = [], len(init)
+        with open(os.path.join(dbr, f"rep-{i}.mp4"), "wb") as big:
+            big.write(init)
+            for name in names:
+                data = open(os.path.join(dash, name), "rb").read()
+                big.write(data)
+                segs.append([off, len(data), float(SEGMENT_S)])
+                off += len(data)
+        urls = "".join(f'     <SegmentURL media="rep-{i}.mp4" mediaRange="{o}-{o + n - 1}"/>\n'
+                       for o, n, _ in segs)
+        reps.append(f'   <Representation id="{i}" bandwidth="{kbit * 1000}" width="{w}" height="{h}">\n'
+                    f'    <SegmentList timescale="1000" duration="{SEGMENT_S * 1000}">\n'
+                    f'     <Initialization sourceURL="rep-{i}.mp4" range="0-{len(init) - 1}"/>\n'
+                    f'{urls}    </SegmentList>\n   </Representation>\n')
+        out["dash"].append({"id": str(i), "init_bytes": len(init), "segments": segs})
+    write(os.path.join(dbr, "manifest.mpd"),
+          '<?xml version="1.0" encoding="utf-8"?>\n'
+          '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+          f'mediaPresentationDuration="PT{VIDEO_S}S" minBufferTime="PT{SEGMENT_S}S" '
+          'profiles="urn:mpeg:dash:profile:isoff-main:2011">\n <Period>\n'
+          '  <AdaptationSet mimeType="video/mp4" contentType="video">\n'
+          + "".join(reps) + "  </AdaptationSet>\n </Period>\n</MPD>\n")
+    write(os.path.join(vroot, "byterange.json"), json.dumps(out) + "\n")
+    return out
 
 
 def hls_attrs(line):
@@ -421,7 +495,10 @@ def video_info(vroot):
                      "segments": len(segs), "duration_s": float(len(segs) * SEGMENT_S),
                      "init_bytes": os.path.getsize(os.path.join(dash, f"init-{i}.m4s")),
                      "bytes": nbytes, "avg_bps": round(nbytes * 8 / (len(segs) * SEGMENT_S))})
+    br = json.load(open(os.path.join(vroot, "byterange.json")))
     return {"duration_s": VIDEO_S, "segment_s": SEGMENT_S,
+            "hls_br": {"master": f"{base}/hls-br/master.m3u8", "variants": br["hls"]},
+            "dash_br": {"mpd": f"{base}/dash-br/manifest.mpd", "representations": br["dash"]},
             "hls": {"master": f"{base}/hls/master.m3u8", "master_https": f"https://video.kpi.lab/hls/master.m3u8",
                     "container": "mpegts", "variants": variants},
             "dash": {"mpd": f"{base}/dash/manifest.mpd", "container": "fmp4", "representations": reps}}
@@ -729,6 +806,7 @@ def env(state):
          ("HLS_LOW_DECLARED_BPS", hv[0]["declared_bps"]),
          ("HLS_HIGH_DECLARED_BPS", hv[-1]["declared_bps"]),
          ("DASH_URL", video["dash"]["mpd"]),
+         ("HLS_BR_URL", video["hls_br"]["master"]), ("DASH_BR_URL", video["dash_br"]["mpd"]),
          ("DASH_LOW_BPS", dv[0]["avg_bps"]), ("DASH_HIGH_BPS", dv[-1]["avg_bps"]),
          ("VIDEO_JSON", f"{st}/video.json"), ("VIDEO_DURATION_S", video["duration_s"]),
          ("SEGMENT_S", video["segment_s"]),

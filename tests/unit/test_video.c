@@ -859,7 +859,15 @@ static const char server_py[] =
     "        if u.path == '/loop': return self.reply(302, hdrs=[('Location', '/loop')])\n"
     "        p = os.path.normpath(os.path.join(root, u.path.lstrip('/')))\n"
     "        if not p.startswith(root) or not os.path.isfile(p): return self.reply(404)\n"
-    "        self.reply(200, open(p, 'rb').read())\n"
+    "        body = open(p, 'rb').read()\n"
+    "        rng = self.headers.get('Range')\n"
+    "        if rng and 'norange' not in q:\n"
+    "            with open(os.path.join(os.path.dirname(root), 'ranges.log'), 'a') as f: f.write(rng + '\\n')\n"
+    "            a, b = (int(x) for x in rng.split('=', 1)[1].split('-'))\n"
+    "            part = body[a:b + 1]\n"
+    "            if 'short' in q: part = part[:-1]\n"
+    "            return self.reply(206, part, [('Content-Range', 'bytes %d-%d/%d' % (a, b, len(body)))])\n"
+    "        self.reply(200, body)\n"
     "class S4(socketserver.ThreadingMixIn, http.server.HTTPServer):\n"
     "    daemon_threads = True\n"
     "class S6(S4):\n"
@@ -941,6 +949,7 @@ static const size_t LOW_SIZES[4] = {20000, 1100, 1200, 1300};
 static const size_t HI_SIZES[4] = {2000, 2100, 2200, 2300};
 #define LOW_INIT 500
 #define HI_INIT 800
+#define BR_INIT 300
 
 static bool write_site(const char *dir)
 {
@@ -971,6 +980,25 @@ static bool write_site(const char *dir)
         ok &= write_bytes(dir, name, inits[v]);
     }
     ok &= write_bytes(dir, "a.ts", 500);
+    /* Byte ranges of one file (BR_SIZES after a 300-byte init section, 500
+     * bytes of tail that no range covers); in index.m3u8 the second
+     * segment's range has no offset: it follows the first (the others name
+     * another URI, so they must give it). norange: the server ignores Range;
+     * short: it answers 206 one byte short. */
+    ok &= write_bytes(dir, "br/all.bin", BR_INIT + 1000 + 1500 + 700 + 500);
+    for (int k = 0; k < 3; k++) {
+        static const char *const name[3] = {"br/index.m3u8", "br/norange.m3u8", "br/short.m3u8"};
+        static const char *const query[3] = {"", "?norange=1", "?short=1"};
+        char pl[1024];
+        snprintf(pl, sizeof pl,
+                 "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:10\n"
+                 "#EXT-X-MAP:URI=\"all.bin\",BYTERANGE=\"%d@0\"\n"
+                 "#EXTINF:10.0,\n#EXT-X-BYTERANGE:1000@%d\nall.bin\n"
+                 "#EXTINF:10.0,\n#EXT-X-BYTERANGE:1500%s\nall.bin%s\n"
+                 "#EXTINF:10.0,\n#EXT-X-BYTERANGE:700@2800\nall.bin\n#EXT-X-ENDLIST\n",
+                 BR_INIT, BR_INIT, k ? "@1300" : "", query[k]);
+        ok &= write_text(dir, name[k], pl);
+    }
     /* The stall: 1 s segments, the third delayed 3 s by the server. */
     ok &= write_text(dir, "stall.m3u8",
                      "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
@@ -1373,6 +1401,69 @@ static void test_session_stall(void **state)
  * Redirect to the real manifest: fine, relative URIs against the final
  * URL. An IPv4 literal over IPv6; a bad URL; an MPD over HTTP.
  */
+/*
+ * Byte ranges: the init section is bytes 0-299 of br/all.bin, the segments
+ * 300-1299, 1300-2799 (no offset: after the previous range) and 2800-3499;
+ * the 500 bytes after them are never asked for. The server logs every Range
+ * header it gets, so the test sees the requests themselves, not only our
+ * counts. A server that ignores Range (200, the whole file) or sends a 206
+ * of the wrong length fails that segment, saying so.
+ */
+static void test_session_byterange(void **state)
+{
+    (void)state;
+    if (!need_server())
+        skip();
+    struct env e;
+    env_init(&e);
+    struct video_config cfg;
+    video_config_default(&cfg);
+    cfg.max_media_s = 0;
+    char url[128], want[300], log[512];
+    struct got g;
+    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
+    unlink(log);
+
+    url_of(url, sizeof url, 4, "/br/index.m3u8");
+    play(&e, &cfg, url, 4, &g);
+    if (g.r.status != VIDEO_OK)
+        fail_msg("%s: %s", video_status_name(g.r.status), g.r.detail);
+    assert_int_equal(g.r.segments, 3);
+    assert_int_equal(g.r.init_bytes, BR_INIT);
+    assert_int_equal(g.r.bytes, 1000 + 1500 + 700);
+    assert_int_equal(g.r.sample[0].bytes, 1000);
+    assert_int_equal(g.r.sample[1].bytes, 1500);
+    assert_int_equal(g.r.sample[2].bytes, 700);
+    assert_true(g.r.finished && g.r.stalls == 0);
+    FILE *fp = fopen(log, "r");
+    assert_non_null(fp);
+    char got[256] = "";
+    size_t n = fread(got, 1, sizeof got - 1, fp);
+    got[n] = '\0';
+    fclose(fp);
+    assert_string_equal(got, "bytes=0-299\nbytes=300-1299\nbytes=1300-2799\nbytes=2800-3499\n");
+
+    url_of(url, sizeof url, 4, "/br/norange.m3u8");
+    play(&e, &cfg, url, 4, &g);
+    assert_int_equal(g.r.status, VIDEO_SEGMENT_FAILED);
+    snprintf(want, sizeof want,
+             "segment 1 (http://127.0.0.1:%u/br/all.bin?norange=1): HTTP 200 to a request for "
+             "bytes 1300-2799: the server ignored the Range header",
+             SV.port);
+    assert_string_equal(g.r.detail, want);
+    assert_int_equal(g.r.failed_segment, 1);
+
+    url_of(url, sizeof url, 4, "/br/short.m3u8");
+    play(&e, &cfg, url, 4, &g);
+    assert_int_equal(g.r.status, VIDEO_SEGMENT_FAILED);
+    snprintf(want, sizeof want,
+             "segment 1 (http://127.0.0.1:%u/br/all.bin?short=1): asked for bytes 1300-2799 "
+             "(1500 bytes), got 1499 bytes",
+             SV.port);
+    assert_string_equal(g.r.detail, want);
+    env_free(&e);
+}
+
 static void test_session_failures(void **state)
 {
     (void)state;
@@ -1617,6 +1708,7 @@ int main(void)
         cmocka_unit_test(test_session_highest),
         cmocka_unit_test(test_session_variants),
         cmocka_unit_test(test_session_stall),
+        cmocka_unit_test(test_session_byterange),
         cmocka_unit_test(test_session_failures),
         cmocka_unit_test(test_session_dns),
         cmocka_unit_test(test_session_lifetime),
