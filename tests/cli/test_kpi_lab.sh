@@ -140,7 +140,7 @@ v = json.load(open(os.environ["VJ"]))
 if kind == "hls":
     segs = max(v["hls_br"]["variants"], key=lambda x: sum(s[1] for s in x["segments"]) / sum(s[2] for s in x["segments"]))["segments"][:4]
 else:
-    segs = v["dash_br"]["representations"][-1]["segments"][:4]
+    segs = max(v["dash_br"]["representations"], key=lambda r: r["bandwidth"])["segments"][:4]
 want = sum(s[1] for s in segs) * 8 / sum(s[2] for s in segs)
 t = T["video.kpi.lab"]
 assert t["video"]["v4"]["all_played"] and t["video"]["v6"]["all_played"], t["video"]

@@ -95,6 +95,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -384,10 +385,9 @@ def byterange_streams(vroot):
     """The same streams served as byte ranges of one file, the way
     single-file packagers publish them: hls-br/v<i>/all.ts with
     EXT-X-BYTERANGE (the TS segments concatenated, which is a valid TS
-    file), and dash-br/rep-<i>.mp4 (init + fragments concatenated, a valid
-    fragmented MP4) with a SegmentList of Initialization@range and
-    SegmentURL@mediaRange. Concatenated from the encoded files, not
-    re-encoded: quick, so made at every start. Returns the byte ranges."""
+    file), and dash-br/ as ffmpeg's DASH muxer writes it with -single_file.
+    Made from the encoded files, not re-encoded: quick, so made at every
+    start. Returns the byte ranges."""
     out = {"hls": [], "dash": []}
     hls, hbr = os.path.join(vroot, "hls"), os.path.join(vroot, "hls-br")
     subprocess.run(["rm", "-rf", hbr], check=True)
@@ -416,36 +416,47 @@ def byterange_streams(vroot):
         write(os.path.join(hbr, uri), "\n".join(lines) + "\n")
         out["hls"].append({"playlist": uri, "segments": segs})
     write(os.path.join(hbr, "master.m3u8"), master)
+    # DASH: each Representation's init + fragments concatenated (a valid
+    # fragmented MP4), then remuxed by ffmpeg's own DASH muxer with
+    # -single_file (stream copy, ~0.2 s): its MPD (BaseURL, Initialization
+    # @range, SegmentURL@mediaRange) is what a real packager writes, and the
+    # ranges below are read back from it.
     dash, dbr = os.path.join(vroot, "dash"), os.path.join(vroot, "dash-br")
     subprocess.run(["rm", "-rf", dbr], check=True)
     os.makedirs(dbr)
-    reps = []
-    for i, (res, kbit) in enumerate(VARIANTS):
-        w, h = res.split("x")
-        init = open(os.path.join(dash, f"init-{i}.m4s"), "rb").read()
+    inputs = []
+    for i in range(len(VARIANTS)):
         names = sorted(f for f in os.listdir(dash) if f.startswith(f"seg-{i}-"))
-        segs, off = [], len(init)
-        with open(os.path.join(dbr, f"rep-{i}.mp4"), "wb") as big:
-            big.write(init)
-            for name in names:
-                data = open(os.path.join(dash, name), "rb").read()
-                big.write(data)
-                segs.append([off, len(data), float(SEGMENT_S)])
-                off += len(data)
-        urls = "".join(f'     <SegmentURL media="rep-{i}.mp4" mediaRange="{o}-{o + n - 1}"/>\n'
-                       for o, n, _ in segs)
-        reps.append(f'   <Representation id="{i}" bandwidth="{kbit * 1000}" width="{w}" height="{h}">\n'
-                    f'    <SegmentList timescale="1000" duration="{SEGMENT_S * 1000}">\n'
-                    f'     <Initialization sourceURL="rep-{i}.mp4" range="0-{len(init) - 1}"/>\n'
-                    f'{urls}    </SegmentList>\n   </Representation>\n')
-        out["dash"].append({"id": str(i), "init_bytes": len(init), "segments": segs})
-    write(os.path.join(dbr, "manifest.mpd"),
-          '<?xml version="1.0" encoding="utf-8"?>\n'
-          '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
-          f'mediaPresentationDuration="PT{VIDEO_S}S" minBufferTime="PT{SEGMENT_S}S" '
-          'profiles="urn:mpeg:dash:profile:isoff-main:2011">\n <Period>\n'
-          '  <AdaptationSet mimeType="video/mp4" contentType="video">\n'
-          + "".join(reps) + "  </AdaptationSet>\n </Period>\n</MPD>\n")
+        src = os.path.join(dbr, f"src-{i}.mp4")
+        with open(src, "wb") as big:
+            for name in [f"init-{i}.m4s"] + names:
+                big.write(open(os.path.join(dash, name), "rb").read())
+        inputs.append(src)
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    for src in inputs:
+        cmd += ["-i", src]
+    for i in range(len(inputs)):
+        cmd += ["-map", f"{i}:v"]
+    cmd += ["-c", "copy", "-f", "dash", "-seg_duration", str(SEGMENT_S), "-single_file", "1",
+            "-use_template", "0", "-use_timeline", "0",
+            "-adaptation_sets", "id=0,streams=" + ",".join(map(str, range(len(inputs)))),
+            "manifest.mpd"]
+    subprocess.run(cmd, cwd=dbr, check=True)
+    for src in inputs:
+        os.unlink(src)
+    ns = {"m": "urn:mpeg:dash:schema:mpd:2011"}
+    root = ET.parse(os.path.join(dbr, "manifest.mpd")).getroot()
+    for rep in root.iterfind(".//m:Representation", ns):
+        sl = rep.find("m:SegmentList", ns)
+        dur = int(sl.get("duration")) / int(sl.get("timescale", "1"))
+        a0, b0 = (int(x) for x in sl.find("m:Initialization", ns).get("range").split("-"))
+        segs = []
+        for su in sl.iterfind("m:SegmentURL", ns):
+            a1, b1 = (int(x) for x in su.get("mediaRange").split("-"))
+            segs.append([a1, b1 - a1 + 1, dur])
+        out["dash"].append({"id": rep.get("id"), "bandwidth": int(rep.get("bandwidth")),
+                            "file": rep.find("m:BaseURL", ns).text, "init_bytes": b0 - a0 + 1,
+                            "segments": segs})
     write(os.path.join(vroot, "byterange.json"), json.dumps(out) + "\n")
     return out
 
