@@ -67,7 +67,7 @@
 
 #define HOST_CACHE 4
 
-enum purpose { P_MANIFEST, P_PLAYLIST, P_INIT, P_SEGMENT };
+enum purpose { P_MANIFEST, P_PLAYLIST, P_INDEX, P_INIT, P_SEGMENT };
 enum pending { PEND_NONE, PEND_FETCH, PEND_DNS, PEND_TIMER };
 
 struct host_entry {
@@ -231,6 +231,7 @@ static const char *purpose_name(enum purpose p)
     switch (p) {
     case P_MANIFEST: return "manifest";
     case P_PLAYLIST: return "media playlist";
+    case P_INDEX: return "segment index";
     case P_INIT: return "init section";
     case P_SEGMENT: return "segment";
     }
@@ -279,7 +280,8 @@ static void request_failed(struct video_session *s, enum video_status st, const 
     } else {
         s->r.failed_segment = -2;
         s->r.total_ms = ms_between(s->t0, t->end_ns);
-        finish(s, VIDEO_SEGMENT_FAILED, "init section (%s): %s", s->first_url, why);
+        finish(s, VIDEO_SEGMENT_FAILED, "%s (%s): %s", purpose_name(s->purpose), s->first_url,
+               why);
     }
 }
 
@@ -319,7 +321,7 @@ static void start_fetch(struct video_session *s, const uint8_t addr[16])
         }
         budget -= used;
     }
-    bool media = s->purpose == P_INIT || s->purpose == P_SEGMENT;
+    bool media = s->purpose == P_INIT || s->purpose == P_SEGMENT; /* counted, not kept */
     struct fetch_request q = {
         .url = s->url,
         .family = s->family,
@@ -555,6 +557,29 @@ static void on_manifest(struct video_session *s, const struct fetch_result *fr)
     next_step(s);
 }
 
+/* DASH SegmentBase: the sidx arrived; the track gets its segments. The
+ * index request is where playback starts (a player cannot ask for
+ * anything else before it), so it is the model's origin, and its bytes
+ * count with the init sections'. */
+static void on_index(struct video_session *s, const struct fetch_result *fr)
+{
+    struct video_track *t = &s->top->variant[s->var].track;
+    char detail[sizeof s->r.detail];
+    enum video_status st = video_track_index(t, fr->body, fr->body_len, &s->plim, detail,
+                                             sizeof detail);
+    if (st != VIDEO_OK) {
+        finish(s, st, "%s", detail);
+        return;
+    }
+    s->r.init_bytes += fr->body_bytes;
+    if (!s->has_origin) {
+        s->has_origin = true;
+        s->origin = s->req_start;
+    }
+    set_track(s, s->top, s->var); /* place seg_pos in the segments now listed */
+    next_step(s);
+}
+
 static void on_init(struct video_session *s, const struct fetch_result *fr)
 {
     s->r.init_bytes += fr->body_bytes;
@@ -619,6 +644,10 @@ static void on_segment(struct video_session *s, const struct fetch_result *fr)
 static void next_step(struct video_session *s)
 {
     const struct video_track *t = s->track;
+    if (t->needs_index && !t->indexed) {
+        start_request_range(s, P_INDEX, t->index.url, t->index.range_off, t->index.range_len);
+        return;
+    }
     if (s->r.n_samples >= s->cfg.max_segments ||
         (s->cfg.max_media_s > 0 && s->r.media_s >= s->cfg.max_media_s - 1e-9) ||
         s->seg_pos >= t->n_seg) {
@@ -720,6 +749,9 @@ static void on_fetch(void *arg, const struct fetch_result *fr)
     case P_MANIFEST:
     case P_PLAYLIST:
         on_manifest(s, fr);
+        return;
+    case P_INDEX:
+        on_index(s, fr);
         return;
     case P_INIT:
         on_init(s, fr);

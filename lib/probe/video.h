@@ -126,6 +126,12 @@ struct video_track {
     uint64_t media_sequence;   /* HLS EXT-X-MEDIA-SEQUENCE (0); DASH startNumber */
     bool endlist;              /* HLS EXT-X-ENDLIST seen; always true for a static MPD */
     enum video_container container;
+    /* DASH SegmentBase: the segments are listed in the media file's sidx
+     * box, at index (URL + SegmentBase@indexRange). Until the player has
+     * fetched it and called video_track_index(), n_seg is 0. */
+    bool needs_index;
+    bool indexed;              /* video_track_index() filled seg[] */
+    struct video_init index;
 };
 
 struct video_variant {
@@ -157,6 +163,14 @@ struct video_manifest {
  * without a URI" or "MPD: SegmentTemplate without @media". detail may be
  * NULL. The kind is detected from the bytes (#EXTM3U or an <MPD> root),
  * not from the URL or Content-Type. */
+/* DASH SegmentBase: fill t's segments from data[0..len), the bytes of
+ * t->index's range (the sidx box, ISO/IEC 14496-12 8.16.3; see
+ * video_sidx.c). Each segment is a byte range of t->index.url. On failure
+ * (VIDEO_MANIFEST_INVALID "segment index URL: why", VIDEO_NO_MEMORY) t has
+ * no segments. lim NULL = defaults (max_segments caps the list). */
+enum video_status video_track_index(struct video_track *t, const uint8_t *data, size_t len,
+                                    const struct video_limits *lim, char *detail, size_t dlen);
+
 enum video_status video_manifest_parse(const uint8_t *data, size_t len, const char *base_url,
                                        const struct video_limits *lim,
                                        struct video_manifest **out, char *detail, size_t dlen);

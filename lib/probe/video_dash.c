@@ -34,8 +34,11 @@
  *     $Bandwidth$, $Time$, with %0<width>d on the last three;
  *   SegmentList (5.3.9.3) with @duration/@timescale or a timeline,
  *     Initialization@sourceURL/@range, SegmentURL@media/@mediaRange.
- *   A Representation with only SegmentBase (one indexed file, needs the
- *   sidx box) or no segment information is skipped and counted.
+ *   SegmentBase (5.3.9.2) with @indexRange and Initialization@range: one
+ *     indexed file (the BaseURL); the track is marked needs_index and the
+ *     player reads its sidx box for the segments (video_sidx.c).
+ *   A Representation with a SegmentBase without @indexRange, or with no
+ *   segment information, is skipped and counted.
  * With @duration the segment count is ceil(Period duration * timescale /
  * duration), the last segment being the remainder.
  *
@@ -118,7 +121,7 @@ struct surl {
 
 struct seginfo {
     bool tmpl, list, base;
-    struct span media, init, init_src, init_range;
+    struct span media, init, init_src, init_range, index_range;
     bool has_timescale, has_duration, has_start, has_pto;
     uint64_t timescale, duration, start_number, pto;
     bool has_timeline;
@@ -558,6 +561,7 @@ static int read_seginfo(struct dash *d, const struct xev *ev, struct seginfo *si
     struct span v;
     attr(ev, "media", &si->media);
     attr(ev, "initialization", &si->init);
+    attr(ev, "indexRange", &si->index_range);
     if (attr(ev, "timescale", &v)) {
         if (!span_u64(v, &si->timescale) || si->timescale == 0)
             return xfail(d, ev->at, "@timescale is not a positive integer");
@@ -862,9 +866,11 @@ static int build_rep(struct dash *d, size_t at)
         m->n_variants_dropped++;
         return 0;
     }
-    /* The most specific level with segment information decides the kind. */
+    /* The most specific level with segment information decides the kind;
+     * SegmentBase (segments in the file's sidx) only when there is neither
+     * a template nor a list, and only with an @indexRange to read. */
     int kind_level = -1;
-    bool tmpl = false;
+    bool tmpl = false, base = false, has_index = false;
     for (int k = L_REP; k >= L_PERIOD; k--) {
         const struct seginfo *si = &d->lv[k].si;
         if (si->tmpl || si->list) {
@@ -874,8 +880,14 @@ static int build_rep(struct dash *d, size_t at)
         }
     }
     if (kind_level < 0) {
-        m->n_skipped++; /* SegmentBase or nothing */
-        return 0;
+        for (int k = L_REP; k >= L_PERIOD; k--) {
+            base |= d->lv[k].si.base;
+            has_index |= d->lv[k].si.base && d->lv[k].si.index_range.p;
+        }
+        if (!base || !has_index) {
+            m->n_skipped++; /* nothing, or a SegmentBase without @indexRange */
+            return 0;
+        }
     }
     struct video_variant *v = &m->variant[m->n_variants];
     memset(v, 0, sizeof *v);
@@ -889,8 +901,10 @@ static int build_rep(struct dash *d, size_t at)
     struct seginfo *si = &r.si;
     for (int k = L_PERIOD; k <= L_REP; k++) {
         const struct seginfo *x = &d->lv[k].si;
-        if (!(tmpl ? x->tmpl : x->list))
+        if (!(base ? x->base : tmpl ? x->tmpl : x->list))
             continue;
+        if (x->index_range.p)
+            si->index_range = x->index_range;
         if (x->media.p)
             si->media = x->media;
         if (x->init.p)
@@ -958,6 +972,21 @@ static int build_rep(struct dash *d, size_t at)
         init = vp_add_init(d->p, &v->track, url, off, len);
         if (!init)
             return -1;
+    }
+    if (base) {
+        /* The file is the BaseURL; its segments come from the sidx at
+         * @indexRange, which the player reads first (video_track_index). */
+        uint64_t off = 0, len = 0;
+        if (!parse_media_range(si->index_range, &off, &len))
+            return rfail(&r, VIDEO_MANIFEST_INVALID, "SegmentBase@indexRange is not a-b");
+        if (span_url(&r, (struct span){0}, &v->track.index.url) < 0)
+            return -1;
+        v->track.index.range_off = off;
+        v->track.index.range_len = len;
+        v->track.needs_index = true;
+        if (v->track.container == VIDEO_CT_UNKNOWN)
+            v->track.container = vp_container_of(v->track.index.url);
+        return 0;
     }
     if (si->has_timeline && si->n_s) {
         if (!tmpl && !si->n_u)
@@ -1297,7 +1326,8 @@ int video_dash_parse(struct vparse *p, const char *data, size_t len, const char 
                      d->depth ? d->stack[d->depth - 1].p : "MPD");
     if (rc == 0 && p->m->n_variants == 0 && p->m->n_variants_dropped == 0)
         rc = vp_fail(p, VIDEO_MANIFEST_UNSUPPORTED,
-                     "MPD: no video Representation with a SegmentTemplate or SegmentList");
+                     "MPD: no video Representation with a SegmentTemplate, a SegmentList or a "
+                     "SegmentBase@indexRange");
     for (int k = 0; k < L_N; k++)
         level_reset(&d->lv[k]);
     free(ev);

@@ -232,6 +232,7 @@ static void track_release(struct video_track *t)
     for (size_t i = 0; i < t->n_seg; i++)
         free(t->seg[i].url);
     free(t->seg);
+    free(t->index.url);
 }
 
 void video_manifest_free(struct video_manifest *m)

@@ -123,13 +123,14 @@ assert T["v4only.kpi.lab"]["verdict"] == "no_aaaa"
 PY
 fi
 
-# ---- byte-range streams: HLS EXT-X-BYTERANGE and DASH mediaRange ----------------
+# ---- byte-range streams: HLS EXT-X-BYTERANGE, DASH mediaRange, DASH SegmentBase --
 # The same encodes served as ranges of one file per variant (kpilab.py
-# byterange_streams). Four segments of the highest variant must play over
+# byterange_streams; sb: SegmentBase, the segments listed only in the
+# file's sidx box). Four segments of the highest variant must play over
 # both families, and the bitrate (bytes x 8 / media seconds) must equal the
 # lab's own ranges: every Range request was answered with its bytes.
-for kind in hls dash; do
-  url=$HLS_BR_URL; [[ $kind == dash ]] && url=$DASH_BR_URL
+for kind in hls dash sb; do
+  url=$HLS_BR_URL; [[ $kind == dash ]] && url=$DASH_BR_URL; [[ $kind == sb ]] && url=$DASH_SB_URL
   printf '%s %s\n' "video.kpi.lab" "$url" > "$TMP/br-$kind.txt"
   if kpi "br-$kind" "$TMP/br-$kind.txt" --rounds 1 --pings 3 --tcp-tries 1 --dns-tries 1 \
        --no-page --video-segments 4 --video-variant highest --db "$TMP/br.db"; then
@@ -140,7 +141,8 @@ v = json.load(open(os.environ["VJ"]))
 if kind == "hls":
     segs = max(v["hls_br"]["variants"], key=lambda x: sum(s[1] for s in x["segments"]) / sum(s[2] for s in x["segments"]))["segments"][:4]
 else:
-    segs = max(v["dash_br"]["representations"], key=lambda r: r["bandwidth"])["segments"][:4]
+    key = "dash_br" if kind == "dash" else "dash_sb"
+    segs = max(v[key]["representations"], key=lambda r: r["bandwidth"])["segments"][:4]
 want = sum(s[1] for s in segs) * 8 / sum(s[2] for s in segs)
 t = T["video.kpi.lab"]
 assert t["video"]["v4"]["all_played"] and t["video"]["v6"]["all_played"], t["video"]

@@ -98,6 +98,31 @@ def main(argv):
     for i, block in enumerate(re.findall(r"```(?:m3u8|xml)\n(.*?)```", doc, re.S)):
         for flag in (0, 1):
             open(os.path.join(vid, f"doc{i}.{flag}"), "wb").write(bytes([flag]) + block.encode())
+    # Segment indexes for fuzz_sidx.c: flag byte, 8-byte file offset, then
+    # sidx boxes (ISO/IEC 14496-12 8.16.3) of version 0 and 1, one behind a
+    # styp box, one with a hierarchical reference, one with a 64-bit size.
+    sx = os.path.join(outdir, "fuzz_sidx")
+    os.makedirs(sx, exist_ok=True)
+
+    def sidx(version, refs, first_offset=0, hier=False):
+        body = bytes([version, 0, 0, 0]) + struct.pack(">II", 1, 90000)
+        body += struct.pack(">II" if version == 0 else ">QQ", 0, first_offset)
+        body += struct.pack(">HH", 0, len(refs))
+        for i, (size, dur) in enumerate(refs):
+            body += struct.pack(">III", size | (1 << 31 if hier and i == 1 else 0), dur,
+                                0x90000000)
+        return struct.pack(">I", 8 + len(body)) + b"sidx" + body
+
+    refs = [(150000, 180000), (170000, 180000), (160000, 180000), (176000, 180000)]
+    boxes = {"v0": sidx(0, refs), "v1": sidx(1, refs, 12),
+             "styp": struct.pack(">I", 16) + b"stypmsdh\0\0\0\0" + sidx(0, refs),
+             "hier": sidx(0, refs, hier=True)}
+    big = sidx(1, refs)
+    boxes["large"] = struct.pack(">I", 1) + b"sidx" + struct.pack(">Q", len(big) + 8) + big[8:]
+    for name, box in boxes.items():
+        for flag in (0, 1, 2):
+            open(os.path.join(sx, f"{name}.{flag}"), "wb").write(
+                bytes([flag]) + struct.pack(">Q", 791) + box)
     # Indicator config: data/targets.conf (flag byte 0) and the sample I8
     # registry data/ipv6plus.csv (flag byte 1), fuzz_indicators_conf.c.
     ic = os.path.join(outdir, "fuzz_indicators_conf")

@@ -52,8 +52,10 @@ the network set-up; reused when STATE already holds the same encode).
 The measured average bitrate of each variant (segment bytes x 8 / playlist
 duration) is in video.json and in env. The same streams are also served as
 byte ranges of one file per variant (hls-br/: EXT-X-BYTERANGE; dash-br/:
-SegmentList with mediaRange; HLS_BR_URL, DASH_BR_URL), concatenated from
-the encoded files, with every range in video.json.
+SegmentList with mediaRange, as ffmpeg's DASH muxer writes it; dash-sb/:
+SegmentBase with the segments in a sidx box, as ffmpeg's mp4 muxer writes
+it with global_sidx; HLS_BR_URL, DASH_BR_URL, DASH_SB_URL), made from the
+encoded files by stream copy, with every range in video.json.
 
 Impairment of IPv6 only, traffic from the measured servers (3ffe:20::/64)
 to the client, one direction (server -> client), so that a round trip
@@ -442,6 +444,47 @@ def byterange_streams(vroot):
             "-adaptation_sets", "id=0,streams=" + ",".join(map(str, range(len(inputs)))),
             "manifest.mpd"]
     subprocess.run(cmd, cwd=dbr, check=True)
+    # DASH SegmentBase (the on-demand profile): each Representation one
+    # fragmented MP4 with a global sidx, written by ffmpeg's mp4 muxer
+    # (stream copy); the MPD names the init range (ftyp + moov) and the
+    # sidx range, found by walking the file's top-level boxes. The truth
+    # for the test is the moof + mdat pairs of that walk, not the sidx.
+    sbd = os.path.join(vroot, "dash-sb")
+    subprocess.run(["rm", "-rf", sbd], check=True)
+    os.makedirs(sbd)
+    sb_reps, out["dash_sb"] = [], []
+    for i, src in enumerate(inputs):
+        res, kbit = VARIANTS[i]
+        w, h = res.split("x")
+        name = f"rep-{i}.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", src,
+                        "-c", "copy", "-movflags",
+                        "+frag_keyframe+empty_moov+default_base_moof+global_sidx",
+                        "-f", "mp4", os.path.join(sbd, name)], check=True)
+        data = open(os.path.join(sbd, name), "rb").read()
+        boxes, o = [], 0
+        while o + 8 <= len(data):
+            n = int.from_bytes(data[o:o + 4], "big")
+            boxes.append((data[o + 4:o + 8].decode("latin-1"), o, n))
+            o += n
+        kinds = [b[0] for b in boxes]
+        moov, sidx = boxes[kinds.index("moov")], boxes[kinds.index("sidx")]
+        segs = [[b[1], b[2] + boxes[j + 1][2], float(SEGMENT_S)] for j, b in enumerate(boxes)
+                if b[0] == "moof" and j + 1 < len(boxes) and boxes[j + 1][0] == "mdat"]
+        sb_reps.append(f'   <Representation id="{i}" bandwidth="{kbit * 1000}" width="{w}" height="{h}">\n'
+                       f'    <BaseURL>{name}</BaseURL>\n'
+                       f'    <SegmentBase indexRange="{sidx[1]}-{sidx[1] + sidx[2] - 1}">\n'
+                       f'     <Initialization range="0-{moov[1] + moov[2] - 1}"/>\n'
+                       f'    </SegmentBase>\n   </Representation>\n')
+        out["dash_sb"].append({"id": str(i), "bandwidth": kbit * 1000, "segments": segs,
+                               "init_bytes": moov[1] + moov[2], "index_bytes": sidx[2]})
+    write(os.path.join(sbd, "manifest.mpd"),
+          '<?xml version="1.0" encoding="utf-8"?>\n'
+          '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+          f'mediaPresentationDuration="PT{VIDEO_S}S" minBufferTime="PT{SEGMENT_S}S" '
+          'profiles="urn:mpeg:dash:profile:isoff-on-demand:2011">\n <Period>\n'
+          '  <AdaptationSet mimeType="video/mp4" contentType="video">\n'
+          + "".join(sb_reps) + "  </AdaptationSet>\n </Period>\n</MPD>\n")
     for src in inputs:
         os.unlink(src)
     ns = {"m": "urn:mpeg:dash:schema:mpd:2011"}
@@ -510,6 +553,7 @@ def video_info(vroot):
     return {"duration_s": VIDEO_S, "segment_s": SEGMENT_S,
             "hls_br": {"master": f"{base}/hls-br/master.m3u8", "variants": br["hls"]},
             "dash_br": {"mpd": f"{base}/dash-br/manifest.mpd", "representations": br["dash"]},
+            "dash_sb": {"mpd": f"{base}/dash-sb/manifest.mpd", "representations": br["dash_sb"]},
             "hls": {"master": f"{base}/hls/master.m3u8", "master_https": f"https://video.kpi.lab/hls/master.m3u8",
                     "container": "mpegts", "variants": variants},
             "dash": {"mpd": f"{base}/dash/manifest.mpd", "container": "fmp4", "representations": reps}}
@@ -818,6 +862,7 @@ def env(state):
          ("HLS_HIGH_DECLARED_BPS", hv[-1]["declared_bps"]),
          ("DASH_URL", video["dash"]["mpd"]),
          ("HLS_BR_URL", video["hls_br"]["master"]), ("DASH_BR_URL", video["dash_br"]["mpd"]),
+         ("DASH_SB_URL", video["dash_sb"]["mpd"]),
          ("DASH_LOW_BPS", dv[0]["avg_bps"]), ("DASH_HIGH_BPS", dv[-1]["avg_bps"]),
          ("VIDEO_JSON", f"{st}/video.json"), ("VIDEO_DURATION_S", video["duration_s"]),
          ("SEGMENT_S", video["segment_s"]),

@@ -805,10 +805,12 @@ static void test_dash_errors(void **state)
     parse_err("<html><body>hi</body></html>", NULL, VIDEO_MANIFEST_INVALID,
               "not a DASH MPD: the root element is <html>");
     parse_err("<MPD mediaPresentationDuration=\"PT4S\"><Period><AdaptationSet>"
-              "<Representation id=\"r\" bandwidth=\"1\"><SegmentBase indexRange=\"0-99\"/>"
+              "<Representation id=\"r\" bandwidth=\"1\"><SegmentBase>"
+              "<Initialization range=\"0-99\"/></SegmentBase>"
               "</Representation></AdaptationSet></Period></MPD>",
               NULL, VIDEO_MANIFEST_UNSUPPORTED,
-              "MPD: no video Representation with a SegmentTemplate or SegmentList");
+              "MPD: no video Representation with a SegmentTemplate, a SegmentList or a "
+              "SegmentBase@indexRange");
     parse_err("<MPD><Period>", NULL, VIDEO_MANIFEST_INVALID, "MPD: ends inside <Period>");
     parse_err("<MPD mediaPresentationDuration=\"PT2S\">\n<Period>\n<AdaptationSet>\n"
               "<Representation id=\"r\" bandwidth=\"1\">\n"
@@ -831,6 +833,189 @@ static void test_dash_errors(void **state)
               "<SegmentTemplate media=\"x\" timescale=\"1\"><SegmentTimeline><S t=\"0\"/>"
               "</SegmentTimeline></SegmentTemplate></Representation></AdaptationSet></Period></MPD>",
               NULL, VIDEO_MANIFEST_INVALID, "MPD line 1: S without a positive @d");
+}
+
+/* ====================================================================== */
+/* DASH SegmentBase: the sidx box                                          */
+/* ====================================================================== */
+
+static size_t put32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+    return 4;
+}
+
+/* A sidx box (ISO/IEC 14496-12 8.16.3) written field by field from the
+ * standard's layout: version 0 or 1, timescale, first_offset, n references
+ * of sizes[i] bytes and durs[i] ticks; hier marks reference 1 as pointing
+ * to another sidx. Returns the box length. */
+static size_t make_sidx(uint8_t *b, int version, uint32_t timescale, uint32_t first_offset,
+                        const uint32_t *sizes, const uint32_t *durs, unsigned n, bool hier)
+{
+    size_t o = 4;
+    memcpy(b + o, "sidx", 4), o += 4;
+    o += put32(b + o, (uint32_t)version << 24); /* version, flags 0 */
+    o += put32(b + o, 1);                       /* reference_ID */
+    o += put32(b + o, timescale);
+    if (version == 0) {
+        o += put32(b + o, 0); /* earliest_presentation_time */
+        o += put32(b + o, first_offset);
+    } else {
+        o += put32(b + o, 0), o += put32(b + o, 0);
+        o += put32(b + o, 0), o += put32(b + o, first_offset);
+    }
+    o += put32(b + o, n); /* reserved 0 | reference_count */
+    for (unsigned i = 0; i < n; i++) {
+        o += put32(b + o, sizes[i] | (hier && i == 1 ? 0x80000000u : 0));
+        o += put32(b + o, durs[i]);
+        o += put32(b + o, 0x90000000u); /* starts_with_SAP, type 1 */
+    }
+    put32(b, (uint32_t)o);
+    return o;
+}
+
+static void index_track(struct video_track *t, uint64_t off, uint64_t len)
+{
+    memset(t, 0, sizeof *t);
+    t->needs_index = true;
+    t->index.url = strdup("http://v.example/f.mp4");
+    t->index.range_off = off;
+    t->index.range_len = len;
+    t->init[0].url = strdup("http://v.example/f.mp4");
+    t->init[0].range_len = 200;
+    t->n_init = 1;
+    t->media_sequence = 1;
+}
+
+static void index_free(struct video_track *t)
+{
+    for (size_t i = 0; i < t->n_seg; i++)
+        free(t->seg[i].url);
+    free(t->seg);
+    free(t->index.url);
+    free(t->init[0].url);
+}
+
+/*
+ * Version 0 at file offset 200 (after a 200-byte init), 68 bytes long:
+ * the anchor is 268, first_offset 0, so the segments are 268+1000,
+ * 1268+1500, 2768+700 with 10 s each at timescale 1000. Version 1 with
+ * first_offset 32 and a styp box in front (24 bytes): the box is 76 bytes
+ * (8 more for the 64-bit time and offset), anchor 200 + 24 + 76 = 300, the
+ * first segment at 332. The numbers are worked out by hand
+ * from 8.16.3.3 ("the first byte after the box" + first_offset).
+ */
+static void test_sidx(void **state)
+{
+    (void)state;
+    uint8_t b[512];
+    const uint32_t sizes[3] = {1000, 1500, 700}, durs[3] = {10000, 10000, 9500};
+    size_t n = make_sidx(b, 0, 1000, 0, sizes, durs, 3, false);
+    assert_int_equal(n, 68);
+    struct video_track t;
+    index_track(&t, 200, n);
+    char why[512];
+    assert_int_equal(video_track_index(&t, b, n, NULL, why, sizeof why), VIDEO_OK);
+    assert_true(t.indexed);
+    assert_int_equal(t.n_seg, 3);
+    const uint64_t want_off[3] = {268, 1268, 2768};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(t.seg[i].range_off, want_off[i]);
+        assert_int_equal(t.seg[i].range_len, sizes[i]);
+        assert_string_equal(t.seg[i].url, "http://v.example/f.mp4");
+        assert_int_equal(t.seg[i].init, 1);
+        assert_int_equal(t.seg[i].number, 1 + (uint64_t)i);
+    }
+    assert_true(t.seg[2].duration_s == 9.5 && t.total_s == 29.5);
+    /* indexed once */
+    assert_int_equal(video_track_index(&t, b, n, NULL, why, sizeof why),
+                     VIDEO_MANIFEST_INVALID);
+    index_free(&t);
+
+    /* version 1, a styp box first */
+    memcpy(b, "\0\0\0\x18" "stypmsdh\0\0\0\0msdhmsix", 24);
+    n = 24 + make_sidx(b + 24, 1, 90000, 32, sizes, durs, 3, false);
+    index_track(&t, 200, n);
+    assert_int_equal(video_track_index(&t, b, n, NULL, why, sizeof why), VIDEO_OK);
+    assert_int_equal(t.seg[0].range_off, 332);
+    assert_true(fabs(t.seg[0].duration_s - 10000.0 / 90000.0) < 1e-12);
+    index_free(&t);
+
+    /* the cap keeps a prefix and counts the rest */
+    struct video_limits lim;
+    video_limits_default(&lim);
+    lim.max_segments = 2;
+    n = make_sidx(b, 0, 1000, 0, sizes, durs, 3, false);
+    index_track(&t, 200, n);
+    assert_int_equal(video_track_index(&t, b, n, &lim, why, sizeof why), VIDEO_OK);
+    assert_int_equal(t.n_seg, 2);
+    assert_int_equal(t.n_seg_dropped, 1);
+    index_free(&t);
+
+    /* errors: each a sentence, no segments left behind */
+    struct {
+        size_t cut;  /* bytes given (0: all) */
+        bool hier;
+        uint32_t timescale;
+        const char *want;
+    } bad[] = {
+        {0, true, 1000, "segment index http://v.example/f.mp4: reference 1 points to another "
+                        "sidx (a hierarchical index): not supported"},
+        {40, false, 1000, "segment index http://v.example/f.mp4: the sidx box is longer than "
+                          "the index range"},
+        {5, false, 1000, "segment index http://v.example/f.mp4: a box header is cut short"},
+        {0, false, 0, "segment index http://v.example/f.mp4: sidx timescale is 0"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        n = make_sidx(b, 0, bad[k].timescale, 0, sizes, durs, 3, bad[k].hier);
+        size_t give = bad[k].cut ? bad[k].cut : n;
+        index_track(&t, 200, give);
+        assert_int_equal(video_track_index(&t, b, give, NULL, why, sizeof why),
+                         VIDEO_MANIFEST_INVALID);
+        assert_string_equal(why, bad[k].want);
+        assert_int_equal(t.n_seg, 0);
+        assert_false(t.indexed);
+        index_free(&t);
+    }
+    memcpy(b, "\0\0\0\x10" "freefreefreefree", 16);
+    index_track(&t, 0, 16);
+    assert_int_equal(video_track_index(&t, b, 16, NULL, why, sizeof why), VIDEO_MANIFEST_INVALID);
+    assert_string_equal(why, "segment index http://v.example/f.mp4: no sidx box in the index range");
+    index_free(&t);
+}
+
+/* SegmentBase in an MPD: the track waits for its index. */
+static void test_dash_segmentbase(void **state)
+{
+    (void)state;
+    const char *mpd =
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+        "mediaPresentationDuration=\"PT30S\"><Period><AdaptationSet mimeType=\"video/mp4\">"
+        "<Representation id=\"a\" bandwidth=\"30000\"><BaseURL>a.mp4</BaseURL>"
+        "<SegmentBase indexRange=\"200-267\"><Initialization range=\"0-199\"/></SegmentBase>"
+        "</Representation>"
+        "<Representation id=\"b\" bandwidth=\"60000\"><BaseURL>b.mp4</BaseURL>"
+        "<SegmentBase><Initialization range=\"0-199\"/></SegmentBase></Representation>"
+        "</AdaptationSet></Period></MPD>";
+    struct video_manifest *m = NULL;
+    char why[512];
+    assert_int_equal(video_manifest_parse((const uint8_t *)mpd, strlen(mpd),
+                                          "http://v.example/d/x.mpd", NULL, &m, why, sizeof why),
+                     VIDEO_OK);
+    assert_int_equal(m->n_variants, 1); /* b has no @indexRange: skipped */
+    assert_int_equal(m->n_skipped, 1);
+    const struct video_track *t = &m->variant[0].track;
+    assert_true(t->needs_index && !t->indexed);
+    assert_int_equal(t->n_seg, 0);
+    assert_string_equal(t->index.url, "http://v.example/d/a.mp4");
+    assert_int_equal(t->index.range_off, 200);
+    assert_int_equal(t->index.range_len, 68);
+    assert_int_equal(t->n_init, 1);
+    assert_string_equal(t->init[0].url, "http://v.example/d/a.mp4");
+    assert_int_equal(t->init[0].range_len, 200);
+    assert_int_equal(t->container, VIDEO_CT_FMP4);
+    video_manifest_free(m);
 }
 
 /* ====================================================================== */
@@ -998,6 +1183,23 @@ static bool write_site(const char *dir)
                  "#EXTINF:10.0,\n#EXT-X-BYTERANGE:700@2800\nall.bin\n#EXT-X-ENDLIST\n",
                  BR_INIT, BR_INIT, k ? "@1300" : "", query[k]);
         ok &= write_text(dir, name[k], pl);
+    }
+    /* DASH SegmentBase: sb/a.mp4 = 200 init bytes, a 68-byte sidx (3
+     * subsegments of 1000, 1500 and 700 bytes, 10 s each), the subsegments,
+     * 100 bytes of tail. */
+    {
+        uint8_t file[200 + 68 + 3200 + 100];
+        memset(file, 'v', sizeof file);
+        const uint32_t sizes[3] = {1000, 1500, 700}, durs[3] = {10000, 10000, 10000};
+        ok &= make_sidx(file + 200, 0, 1000, 0, sizes, durs, 3, false) == 68;
+        ok &= write_file(dir, "sb/a.mp4", file, sizeof file);
+        ok &= write_text(dir, "sb/stream.mpd",
+                         "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+                         "mediaPresentationDuration=\"PT30S\"><Period>"
+                         "<AdaptationSet mimeType=\"video/mp4\">"
+                         "<Representation id=\"a\" bandwidth=\"30000\"><BaseURL>a.mp4</BaseURL>"
+                         "<SegmentBase indexRange=\"200-267\"><Initialization range=\"0-199\"/>"
+                         "</SegmentBase></Representation></AdaptationSet></Period></MPD>\n");
     }
     /* The stall: 1 s segments, the third delayed 3 s by the server. */
     ok &= write_text(dir, "stall.m3u8",
@@ -1464,6 +1666,46 @@ static void test_session_byterange(void **state)
     env_free(&e);
 }
 
+/*
+ * DASH SegmentBase: the player asks for the index first (bytes 200-267),
+ * then the init section (0-199), then the three subsegments the sidx lists
+ * (268-1267, 1268-2767, 2768-3467); the 100 bytes of tail are never asked
+ * for. The server's log of Range headers shows the order and the ranges.
+ */
+static void test_session_segmentbase(void **state)
+{
+    (void)state;
+    if (!need_server())
+        skip();
+    struct env e;
+    env_init(&e);
+    struct video_config cfg;
+    video_config_default(&cfg);
+    cfg.max_media_s = 0;
+    char url[128], log[512];
+    struct got g;
+    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
+    unlink(log);
+    url_of(url, sizeof url, 4, "/sb/stream.mpd");
+    play(&e, &cfg, url, 4, &g);
+    if (g.r.status != VIDEO_OK)
+        fail_msg("%s: %s", video_status_name(g.r.status), g.r.detail);
+    assert_int_equal(g.r.kind, VIDEO_DASH);
+    assert_int_equal(g.r.segments, 3);
+    assert_int_equal(g.r.bytes, 3200);
+    assert_int_equal(g.r.init_bytes, 200 + 68);
+    assert_true(g.r.media_s == 30.0 && g.r.finished);
+    FILE *fp = fopen(log, "r");
+    assert_non_null(fp);
+    char got[256] = "";
+    size_t n = fread(got, 1, sizeof got - 1, fp);
+    got[n] = '\0';
+    fclose(fp);
+    assert_string_equal(got, "bytes=200-267\nbytes=0-199\nbytes=268-1267\nbytes=1268-2767\n"
+                             "bytes=2768-3467\n");
+    env_free(&e);
+}
+
 static void test_session_failures(void **state)
 {
     (void)state;
@@ -1704,11 +1946,14 @@ int main(void)
         cmocka_unit_test(test_dash_timeline),
         cmocka_unit_test(test_dash_list),
         cmocka_unit_test(test_dash_errors),
+        cmocka_unit_test(test_sidx),
+        cmocka_unit_test(test_dash_segmentbase),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_session_highest),
         cmocka_unit_test(test_session_variants),
         cmocka_unit_test(test_session_stall),
         cmocka_unit_test(test_session_byterange),
+        cmocka_unit_test(test_session_segmentbase),
         cmocka_unit_test(test_session_failures),
         cmocka_unit_test(test_session_dns),
         cmocka_unit_test(test_session_lifetime),
