@@ -380,18 +380,29 @@ void ind_set_nodata_text(struct ind_ctx *x, struct v6m_indicator *ind, const cha
     finish_target(ind);
 }
 
+/* One sentence in both languages: the two formats take the same arguments. */
+struct pair_text {
+    char en[512], zh[768];
+};
+
+static void format_pair(struct pair_text *t, const char *fmt_en, const char *fmt_zh, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    vsnprintf(t->en, sizeof t->en, fmt_en, ap);
+    vsnprintf(t->zh, sizeof t->zh, fmt_zh, aq);
+    va_end(aq);
+}
+
 void ind_set_nodata(struct ind_ctx *x, struct v6m_indicator *ind, const char *fmt_en,
                     const char *fmt_zh, ...)
 {
-    char en[512], zh[768];
-    va_list ap, aq;
+    struct pair_text t;
+    va_list ap;
     va_start(ap, fmt_zh);
-    va_copy(aq, ap);
-    vsnprintf(en, sizeof(en), fmt_en, ap);
-    vsnprintf(zh, sizeof(zh), fmt_zh, aq);
-    va_end(aq);
+    format_pair(&t, fmt_en, fmt_zh, ap);
     va_end(ap);
-    ind_set_nodata_text(x, ind, en, zh);
+    ind_set_nodata_text(x, ind, t.en, t.zh);
 }
 
 static void point_set(struct v6m_ind_point *pt, int64_t s, int64_t e, const struct ind_ratio *r,
@@ -522,15 +533,12 @@ bool ind_cov_note_text(struct ind_ctx *x, struct ind_cov *c, const char *en, con
 bool ind_cov_note(struct ind_ctx *x, struct ind_cov *c, const char *fmt_en, const char *fmt_zh,
                   ...)
 {
-    char en[512], zh[768];
-    va_list ap, aq;
+    struct pair_text t;
+    va_list ap;
     va_start(ap, fmt_zh);
-    va_copy(aq, ap);
-    vsnprintf(en, sizeof(en), fmt_en, ap);
-    vsnprintf(zh, sizeof(zh), fmt_zh, aq);
-    va_end(aq);
+    format_pair(&t, fmt_en, fmt_zh, ap);
     va_end(ap);
-    return ind_cov_note_text(x, c, en, zh);
+    return ind_cov_note_text(x, c, t.en, t.zh);
 }
 
 static int cmp_run(const void *a, const void *b)

@@ -1603,6 +1603,25 @@ static void test_session_stall(void **state)
  * Redirect to the real manifest: fine, relative URIs against the final
  * URL. An IPv4 literal over IPv6; a bad URL; an MPD over HTTP.
  */
+/* The Range headers the server saw since the log was last removed. */
+static void ranges_seen(char *got, size_t n)
+{
+    char log[512];
+    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
+    FILE *fp = fopen(log, "r");
+    assert_non_null(fp);
+    size_t k = fread(got, 1, n - 1, fp);
+    got[k] = '\0';
+    fclose(fp);
+}
+
+static void ranges_forget(void)
+{
+    char log[512];
+    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
+    unlink(log);
+}
+
 /*
  * Byte ranges: the init section is bytes 0-299 of br/all.bin, the segments
  * 300-1299, 1300-2799 (no offset: after the previous range) and 2800-3499;
@@ -1621,10 +1640,9 @@ static void test_session_byterange(void **state)
     struct video_config cfg;
     video_config_default(&cfg);
     cfg.max_media_s = 0;
-    char url[128], want[300], log[512];
+    char url[128], want[300], got[256];
     struct got g;
-    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
-    unlink(log);
+    ranges_forget();
 
     url_of(url, sizeof url, 4, "/br/index.m3u8");
     play(&e, &cfg, url, 4, &g);
@@ -1637,12 +1655,7 @@ static void test_session_byterange(void **state)
     assert_int_equal(g.r.sample[1].bytes, 1500);
     assert_int_equal(g.r.sample[2].bytes, 700);
     assert_true(g.r.finished && g.r.stalls == 0);
-    FILE *fp = fopen(log, "r");
-    assert_non_null(fp);
-    char got[256] = "";
-    size_t n = fread(got, 1, sizeof got - 1, fp);
-    got[n] = '\0';
-    fclose(fp);
+    ranges_seen(got, sizeof got);
     assert_string_equal(got, "bytes=0-299\nbytes=300-1299\nbytes=1300-2799\nbytes=2800-3499\n");
 
     url_of(url, sizeof url, 4, "/br/norange.m3u8");
@@ -1682,10 +1695,9 @@ static void test_session_segmentbase(void **state)
     struct video_config cfg;
     video_config_default(&cfg);
     cfg.max_media_s = 0;
-    char url[128], log[512];
+    char url[128], got[256];
     struct got g;
-    snprintf(log, sizeof log, "%s/ranges.log", SV.dir);
-    unlink(log);
+    ranges_forget();
     url_of(url, sizeof url, 4, "/sb/stream.mpd");
     play(&e, &cfg, url, 4, &g);
     if (g.r.status != VIDEO_OK)
@@ -1695,12 +1707,7 @@ static void test_session_segmentbase(void **state)
     assert_int_equal(g.r.bytes, 3200);
     assert_int_equal(g.r.init_bytes, 200 + 68);
     assert_true(g.r.media_s == 30.0 && g.r.finished);
-    FILE *fp = fopen(log, "r");
-    assert_non_null(fp);
-    char got[256] = "";
-    size_t n = fread(got, 1, sizeof got - 1, fp);
-    got[n] = '\0';
-    fclose(fp);
+    ranges_seen(got, sizeof got);
     assert_string_equal(got, "bytes=200-267\nbytes=0-199\nbytes=268-1267\nbytes=1268-2767\n"
                              "bytes=2768-3467\n");
     env_free(&e);
