@@ -386,6 +386,8 @@ struct pair_text {
 };
 
 static void format_pair(struct pair_text *t, const char *fmt_en, const char *fmt_zh, va_list ap)
+    __attribute__((format(printf, 2, 0), format(printf, 3, 0)));
+static void format_pair(struct pair_text *t, const char *fmt_en, const char *fmt_zh, va_list ap)
 {
     va_list aq;
     va_copy(aq, ap);
