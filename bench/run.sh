@@ -19,7 +19,8 @@
 # cache (the inputs are read with cat just before).
 #
 # Prints a table (tool, frames, CPU seconds, wall seconds, frames/s,
-# v6mon's speed as a multiple of the tool's, peak RSS) and writes it to
+# v6mon's speed as a multiple of the tool's, peak RSS, all of the best run;
+# and the median CPU seconds of the runs) and writes it to
 # BENCH_DIR/results[-snapN].md. Also reports v6mon's peak RSS at 1 M and at
 # the full size, to show memory stays flat as the capture grows. Not part
 # of the test suite: timing depends on the machine.
@@ -45,25 +46,27 @@ SMALL="$DIR/synth-1000000$SUFFIX.pcap"
 [[ -s "$SMALL" ]] || "$V6MON" synth --seed 42 --packets 1000000 --duration 3600 "${SNAPARG[@]}" --quiet -o "$SMALL"
 
 ONE="taskset -c 0"
-declare -A CPU WALL RSS FRAMES
+declare -A CPU WALL RSS FRAMES MED
 measure() { # name frames command...
   local name=$1 frames=$2; shift 2
   local log="$DIR/$name.time"
   local out="$DIR/$name.out"
   [[ $name == cat ]] && out=/dev/null # the ceiling reads, it does not copy
-  local best="" r
+  local best="" r all=""
   for ((r = 0; r < REPEAT; r++)); do
     cat "$CAP" "$SMALL" >/dev/null # both inputs in the page cache
     /usr/bin/time -f "%e %U %S %M" -o "$log" "$@" >"$out" 2>"$DIR/$name.err" || true
     local e u s kb c
     read -r e u s kb <"$log" || { e=0; u=0; s=0; kb=0; }
     c=$(awk -v u="$u" -v s="$s" 'BEGIN{ printf "%.2f", u + s }')
+    all="$all $c"
     if [[ -z $best ]] || awk -v a="$c" -v b="$best" 'BEGIN{ exit !(a < b) }'; then
       best=$c
       CPU[$name]=$c WALL[$name]=$e RSS[$name]=$kb FRAMES[$name]=$frames
     fi
     echo "  $name: cpu ${c}s (wall ${e}s), peak RSS ${kb} kB" >&2
   done
+  MED[$name]=$(echo $all | tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 }
 
 echo "measuring on $(nproc) cores, pinned to core 0, best CPU time of $REPEAT runs" >&2
@@ -84,13 +87,13 @@ v6rate=$(awk -v n="$N" -v s="${CPU[v6mon]}" 'BEGIN{ if (s>0) printf "%.0f", n/s;
   echo
   echo "capture: $CAP ($N frames, $(stat -c %s "$CAP") bytes), $(date -u +%FT%TZ), $(nproc) cores, pinned to one, best CPU time of $REPEAT runs"
   echo
-  echo "| tool | frames | CPU s | wall s | frames/CPU s | v6mon / tool | peak RSS |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| tool | frames | CPU s | wall s | frames/CPU s | v6mon / tool | peak RSS | median CPU s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for t in cat v6mon v6mon-1M tcpdump softflowd tshark; do
-    awk -v t="$t" -v n="${FRAMES[$t]}" -v s="${CPU[$t]}" -v w="${WALL[$t]}" -v kb="${RSS[$t]}" -v v6="$v6rate" 'BEGIN{
+    awk -v t="$t" -v n="${FRAMES[$t]}" -v s="${CPU[$t]}" -v w="${WALL[$t]}" -v kb="${RSS[$t]}" -v v6="$v6rate" -v med="${MED[$t]}" 'BEGIN{
       r = (s > 0) ? n / s : 0;
       ratio = (r > 0) ? sprintf("%.2fx", v6 / r) : "-";
-      printf "| %s | %d | %.2f | %.2f | %.0f | %s | %.1f MB |\n", t, n, s, w, r, ratio, kb / 1024 }'
+      printf "| %s | %d | %.2f | %.2f | %.0f | %s | %.1f MB | %.2f |\n", t, n, s, w, r, ratio, kb / 1024, med }'
   done
   echo
   echo "cat is the ceiling (reading the file). v6mon does full decoding, segments, flows and buckets."

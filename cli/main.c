@@ -4,9 +4,17 @@
  * v6mon [--version] [--help] <command> [<args>]
  * Every command is one file (cli/cmd_<name>.c) and one row below; its help
  * text is docs/commands/<name>.md, embedded at build time.
+ *
+ * SIGBUS: the capture reader maps regular files (lib/source/capfile.c); if
+ * another process truncates a file while it is mapped, touching the lost
+ * pages raises SIGBUS. The library cannot catch that (no process-wide
+ * state); the tool says what happened in a sentence instead of dying
+ * with "Bus error", and exits 1. Reading the file through stdin avoids it.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <v6mon/version.h>
 
@@ -83,8 +91,25 @@ static int cmd_version(int argc, char **argv)
     return EXIT_OK;
 }
 
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char msg[] =
+        "\nv6mon: fatal: an input file shrank while it was being read (another process "
+        "truncated or rewrote it), so its end could not be read. Read a file that may change "
+        "through stdin: v6mon traffic - < FILE\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(EXIT_ERROR);
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
     if (argc < 2) {
         print_overview(stderr);
         return EXIT_USAGE;

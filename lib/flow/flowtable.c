@@ -35,7 +35,8 @@
  *   and only while the head was queued longer than idle_ns ago (tested on
  *   head_q_ns, a copy of the head's time kept in the table, so no entry is
  *   loaded while nothing is due; when a step happens the next head's entry
- *   is prefetched for the next packet's step): an idle
+ *   and the queue record of the head after it are prefetched for the next
+ *   packet's step): an idle
  *   head ends (IDLE), a live one is queued again at the tail with its bit
  *   cleared, which happens at most once per idle_ns per flow. So an idle
  *   flow ends at the latest ~idle_ns after it became idle, and at once when
@@ -543,6 +544,11 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
             flow_end(ft, h, V6M_FLOW_END_IDLE);
         else
             requeue(ft, h);
+        /* The new head's successor: its queue record is read when the new
+         * head leaves (its q_ns becomes head_q_ns). The new head's own
+         * record was just read, so this costs no wait. */
+        if (ft->head != NIL && ft->q[ft->head].next != NIL)
+            __builtin_prefetch(&ft->q[ft->q[ft->head].next]);
     }
 
     /* One probe sequence: find the entry or the empty slot where it goes. */

@@ -3,17 +3,21 @@
  *
  * Why our own: libpcap's offline reader allocates per file, stops at the
  * first damaged record without saying where, cannot merge files and gives
- * no digest of the bytes. This reader pulls the file through one buffer
- * with large read() calls (SRC_READ_CHUNK), parses every header through the
- * bounded cursor and hands out frames that point into that buffer: no
- * per-frame allocation, no per-frame copy.
+ * no digest of the bytes. This reader maps a regular file in read-only
+ * windows (no copy at all; see "mapped windows" below) and pulls anything
+ * else (stdin, pipes) through one buffer with read() calls of
+ * SRC_READ_STEP; it parses every header through the bounded cursor and
+ * hands out frames that point into the window or buffer: no per-frame
+ * allocation, no per-frame copy.
  *
- * Buffer invariant: bytes [pos, end) of buf are read but not consumed and
- * buf[pos] is at file offset `off`. rd_fill(n) makes n bytes available by
- * moving the unconsumed tail (less than one record) to the front and
- * reading more; it is only called when the frame handed out last has been
- * consumed by the caller, so moving bytes never invalidates a live frame.
- * Every byte read() returns is fed to the file's digest, once.
+ * Buffer invariant (both modes): bytes [pos, end) of buf are read (and
+ * digested) but not consumed and buf[pos] is at file offset `off`.
+ * rd_fill(n) makes n bytes available: by moving the unconsumed tail (less
+ * than one record) to the front and reading more, or by digesting further
+ * into the window / mapping the next one. It is only called when the frame
+ * handed out last has been consumed by the caller, so moving bytes or
+ * unmapping a window never invalidates a live frame. Every byte of the
+ * file is fed to the file's digest once, in order.
  *
  * pcap (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/), byte
  * order given by the magic:
@@ -59,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,11 +129,161 @@ static void rd_consume(struct capfile *f, size_t n)
     f->off += n;
 }
 
+/* ---- mapped windows (regular files) --------------------------------------
+ *
+ * A regular file is not copied into a buffer: it is mapped read-only in
+ * windows of map_window bytes (file offsets [map_off, map_off + map_len),
+ * map_off page aligned) and frames point into the mapping. Within a window
+ * `end` is the digest frontier: the bytes [0, end) have been fed to the
+ * digest, and rd_fill() moves `end` on by SRC_READ_STEP at a time, just
+ * ahead of the parser, so the digest pulls the bytes into the L2 cache and
+ * the decoder finds them there (the same rhythm as the read() path, minus
+ * the kernel's copy). When a record goes past the window, the next window
+ * is mapped from the page that holds buf[pos] (so the unconsumed tail is
+ * in it again, already digested) and the old one is unmapped: only one
+ * window per file is ever mapped, so peak RSS does not grow with the file.
+ * The caller never holds a frame across a refill (see the top comment), so
+ * unmapping a window never invalidates a live frame.
+ *
+ * Sizes: the windows never go past the size fstat() reports (checked again
+ * before each window, so a file that grows while it is read is read to its
+ * new end, as read() would). A file that *shrinks* while a window over the
+ * lost part is mapped makes the kernel raise SIGBUS when those bytes are
+ * touched; v6mon does not catch it (a signal handler would be process-wide
+ * state): documented in docs/internals/source.md. mmap() offsets are off_t
+ * (64-bit with _FILE_OFFSET_BITS=64) and windows are small, so files above
+ * 4 GiB also work on 32-bit builds.
+ *
+ * When mmap() fails (at open: any reason; later: e.g. out of address
+ * space) the file is read with read() from the digest frontier on: the
+ * unconsumed tail is copied into a new buffer and the descriptor is
+ * positioned at the frontier, so every byte is still digested once. */
+
+static void map_release(struct capfile *f)
+{
+    if (f->mapped && f->buf)
+        munmap(f->buf, f->map_len);
+    if (f->mapped)
+        f->buf = NULL;
+    f->map_len = 0;
+}
+
+/* Leave mapped mode: copy [pos, end) into a malloc'd buffer and read the
+ * rest of the file with read() from the digest frontier on. It is called
+ * when a window is used up and fewer than n <= cap bytes are left in it,
+ * so the tail fits in the buffer and `cap` (also the largest block parsed
+ * in place) does not change. */
+static v6m_err map_fallback(struct capfile *f, struct errbuf *err)
+{
+    size_t tail = f->end - f->pos;
+    size_t cap = f->cap > tail ? f->cap : tail;
+    uint64_t front = f->map_off + f->end;
+    uint8_t *nb = malloc(cap);
+    if (!nb)
+        return errbuf_set(err, V6M_ERR_NOMEM, "%s: out of memory", f->path);
+    if (tail)
+        memcpy(nb, f->buf + f->pos, tail);
+    map_release(f);
+    f->mapped = false;
+    f->buf = nb;
+    f->cap = cap;
+    f->pos = 0;
+    f->end = tail;
+    if (lseek(f->fd, (off_t)front, SEEK_SET) < 0)
+        return errbuf_set(err, V6M_ERR_IO, "read error on '%s': %s", f->path,
+                          strerror(errno));
+    return V6M_OK;
+}
+
+/* Map the window that starts at the page holding buf[pos] (file offset
+ * map_off + pos) and holds at least n bytes from there when the file has
+ * them. Sets eof when the file (as fstat sees it now) has nothing past the
+ * digest frontier. OK with f->mapped false means: fell back to read(). */
+static v6m_err map_next_window(struct capfile *f, size_t n, struct errbuf *err)
+{
+    uint64_t front = f->map_off + f->end;
+    uint64_t at = f->map_off + f->pos;
+    if (front >= f->map_size) {
+        struct stat sb;
+        if (fstat(f->fd, &sb) == 0 && (uint64_t)sb.st_size > f->map_size)
+            f->map_size = (uint64_t)sb.st_size;
+        if (front >= f->map_size) {
+            f->eof = true;
+            return V6M_OK;
+        }
+    }
+    uint64_t start = at & ~(uint64_t)(f->page - 1);
+    uint64_t need = at - start + n;
+    uint64_t len = f->map_window > need ? f->map_window : need;
+    len = (len + f->page - 1) & ~(uint64_t)(f->page - 1);
+    if (len > f->map_size - start)
+        len = f->map_size - start;
+    void *p = MAP_FAILED;
+    if ((uint64_t)(off_t)start == start && (uint64_t)(size_t)len == len &&
+        (f->map_fail_after == 0 || f->map_count < f->map_fail_after))
+        p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, f->fd, (off_t)start);
+    if (p == MAP_FAILED) {
+        if (f->buf == NULL) { /* at open: nothing buffered yet */
+            f->mapped = false;
+            f->buf = malloc(f->cap);
+            if (!f->buf)
+                return errbuf_set(err, V6M_ERR_NOMEM, "out of memory opening '%s'",
+                                  f->path);
+            return V6M_OK;
+        }
+        return map_fallback(f, err);
+    }
+    f->map_count++;
+#ifdef MADV_SEQUENTIAL
+    (void)madvise(p, (size_t)len, MADV_SEQUENTIAL);
+#endif
+    map_release(f);
+    f->buf = p;
+    f->mapped = true;
+    f->map_len = (size_t)len;
+    f->map_off = start;
+    f->pos = (size_t)(at - start);
+    f->end = (size_t)(front - start);
+    return V6M_OK;
+}
+
+/* rd_fill() for a mapped file: move the digest frontier on in steps of
+ * SRC_READ_STEP, mapping the next window when this one is used up. */
+static v6m_err map_fill(struct capfile *f, size_t n, struct errbuf *err)
+{
+    while (f->end - f->pos < n) {
+        if (f->end < f->map_len) {
+            size_t step = f->map_len - f->end;
+            if (step > SRC_READ_STEP)
+                step = SRC_READ_STEP;
+            digest128_update(&f->dg, f->buf + f->end, step);
+            f->end += step;
+            continue;
+        }
+        if (f->eof)
+            break;
+        v6m_err rc = map_next_window(f, n, err);
+        if (rc != V6M_OK)
+            return rc;
+        if (!f->mapped)
+            return V6M_OK; /* fell back: the read() path takes over */
+    }
+    return V6M_OK;
+}
+
+/* ---- read() buffer -------------------------------------------------------- */
+
 /* Make n (<= cap) bytes available at buf + pos if the file has them. */
 static v6m_err rd_fill(struct capfile *f, size_t n, struct errbuf *err)
 {
     if (f->end - f->pos >= n)
         return V6M_OK;
+    if (f->mapped) {
+        v6m_err rc = map_fill(f, n, err);
+        if (rc != V6M_OK || f->mapped || f->end - f->pos >= n)
+            return rc;
+        /* fell back to read(): go on below */
+    }
     if (f->pos > 0) {
         memmove(f->buf, f->buf + f->pos, f->end - f->pos);
         f->end -= f->pos;
@@ -180,7 +335,15 @@ static void rd_finish_digest(struct capfile *f)
 {
     if (f->digest_done)
         return;
-    while (!f->eof && f->fd >= 0) {
+    struct errbuf scratch;
+    errbuf_clear(&scratch);
+    while (f->mapped && !f->eof) {
+        f->pos = f->end; /* nothing more is parsed: digest only */
+        if (map_fill(f, 1, &scratch) != V6M_OK)
+            break;
+    }
+    map_release(f);
+    while (!f->mapped && !f->eof && f->fd >= 0 && f->buf) {
         ssize_t r = read(f->fd, f->buf, f->cap);
         if (r < 0 && errno == EINTR)
             continue;
@@ -696,8 +859,9 @@ static v6m_err ng_next(struct capfile *f, struct errbuf *err)
 
 /* ---- open / next / close ------------------------------------------------ */
 
-v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
-                     struct iftable *table, struct errbuf *err)
+v6m_err capfile_open(struct capfile *f, const char *path,
+                     const struct capfile_opts *opts, struct iftable *table,
+                     struct errbuf *err)
 {
     memset(f, 0, sizeof(*f));
     f->fd = -1;
@@ -705,11 +869,13 @@ v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
     digest128_init(&f->dg);
     size_t plen = strlen(path);
     f->path = malloc(plen + 1);
-    f->cap = bufsize < SRC_READ_CHUNK_MIN ? SRC_READ_CHUNK_MIN : bufsize;
-    f->buf = malloc(f->cap);
-    if (!f->path || !f->buf)
+    f->cap = opts->bufsize < SRC_READ_CHUNK_MIN ? SRC_READ_CHUNK_MIN : opts->bufsize;
+    if (!f->path)
         return errbuf_set(err, V6M_ERR_NOMEM, "out of memory opening '%s'", path);
     memcpy(f->path, path, plen + 1);
+    long pg = sysconf(_SC_PAGESIZE);
+    f->page = pg > 0 && ((size_t)pg & ((size_t)pg - 1)) == 0 ? (size_t)pg : 4096;
+    f->map_fail_after = opts->map_fail_after;
 
     if (strcmp(path, "-") == 0) {
         f->fd = STDIN_FILENO;
@@ -729,6 +895,22 @@ v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
             f->size = (uint64_t)sb.st_size;
             (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         }
+    }
+    /* A regular file that is not empty: try the mapped windows (the first
+     * one is mapped here; if that fails, read() it is). */
+    if (f->size > 0 && opts->map_window > 0) {
+        f->map_size = f->size;
+        f->map_window = (opts->map_window + f->page - 1) & ~(f->page - 1);
+        f->mapped = true;
+        v6m_err rc = map_next_window(f, 1, err);
+        if (rc != V6M_OK)
+            return rc;
+    }
+    if (!f->buf) {
+        f->mapped = false;
+        f->buf = malloc(f->cap);
+        if (!f->buf)
+            return errbuf_set(err, V6M_ERR_NOMEM, "out of memory opening '%s'", path);
     }
 
     v6m_err rc = rd_fill(f, 4, err);
@@ -793,7 +975,10 @@ void capfile_close(struct capfile *f)
     if (f->fd >= 0 && !f->is_stdin)
         close(f->fd);
     f->fd = -1;
-    free(f->buf);
+    if (f->mapped)
+        map_release(f);
+    else
+        free(f->buf);
     free(f->ifs);
     free(f->path);
     f->buf = NULL;

@@ -5,7 +5,7 @@
  * includes it.
  *
  * Ownership: a struct capfile owns its fd (unless it is stdin), its read
- * buffer and its per-section interface map; the interface *names* live in
+ * buffer or its current mapped window, and its per-section interface map; the interface *names* live in
  * the source-wide struct iftable that the capfile borrows (the source owns
  * it and outlives every capfile).
  */
@@ -29,6 +29,9 @@
 #define SRC_READ_STEP (256u * 1024u)     /* bytes asked of one read() */
 #endif
 #define SRC_READ_CHUNK_MIN (512u * 1024u) /* with many inputs (64 MiB total) */
+#ifndef SRC_MAP_WINDOW
+#define SRC_MAP_WINDOW ((size_t)4 << 20) /* regular files: bytes mapped at once */
+#endif
 #define SRC_CAPLEN_MAX (256u * 1024u)    /* a frame larger than this is bogus */
 #define SRC_CAPLEN_SLACK 4096u           /* tolerated excess over the snaplen */
 #define SRC_BLOCK_MAX (16u << 20)        /* largest pcapng block we accept */
@@ -69,13 +72,26 @@ struct capfile {
     enum cap_format format;
     bool be;                /* big-endian file (or current pcapng section) */
 
-    /* Buffered reader: bytes [pos, end) of buf are read but not consumed;
-     * buf[pos] is at file offset `off`. */
+    /* Buffered reader: bytes [pos, end) of buf are read (digested) but not
+     * consumed; buf[pos] is at file offset `off`. buf is either a malloc'd
+     * buffer filled by read() (cap bytes) or, for a regular file, a window
+     * of the file mapped read-only (map_len bytes at file offset map_off);
+     * `cap` is the buffer size in both modes and also the largest pcapng
+     * block parsed in place (larger ones are streamed over), so both modes
+     * accept and refuse exactly the same files. */
     uint8_t *buf;
     size_t cap, pos, end;
     uint64_t off;
-    bool eof;               /* read() returned 0 */
-    uint64_t size;          /* fstat size of a regular file, else 0 */
+    bool eof;               /* read() returned 0 / the mapped size is used up */
+    uint64_t size;          /* fstat size of a regular file at open, else 0 */
+    bool mapped;            /* buf is a mapped window, not a malloc'd buffer */
+    size_t map_len;         /* bytes mapped at buf */
+    uint64_t map_off;       /* file offset of buf[0] (page aligned) */
+    uint64_t map_size;      /* file size the windows may reach (fstat) */
+    size_t map_window;      /* target window size (bytes, page multiple) */
+    size_t page;            /* page size */
+    unsigned map_fail_after; /* tests: map() fails after this many windows */
+    unsigned map_count;     /* windows mapped so far */
     struct digest128 dg;
     uint8_t digest[16];
 
@@ -94,11 +110,24 @@ struct capfile {
     struct v6m_frame cur;   /* current frame, data points into buf */
 };
 
+/* How a file is read. bufsize: the read() buffer (at least
+ * SRC_READ_CHUNK_MIN), also the largest pcapng block parsed in place.
+ * map_window: regular files are read through read-only mappings of this
+ * many bytes (rounded up to whole pages; a window grows when one record
+ * needs more); 0 = always read(). map_fail_after (tests only): after that many windows mmap() is
+ * treated as failing, to exercise the fall-back to read(); 0 = never. */
+struct capfile_opts {
+    size_t bufsize;
+    size_t map_window;
+    unsigned map_fail_after;
+};
+
 /* Open and read the file header (and, for pcapng, nothing more). Errors:
  * IO (cannot open / read), FORMAT (not a capture, bad header), TRUNCATED
  * (header cut short); the message goes to err. Path "-" reads stdin. */
-v6m_err capfile_open(struct capfile *f, const char *path, size_t bufsize,
-                     struct iftable *table, struct errbuf *err);
+v6m_err capfile_open(struct capfile *f, const char *path,
+                     const struct capfile_opts *opts, struct iftable *table,
+                     struct errbuf *err);
 
 /* Read the next frame into f->cur. OK, EOF, or TRUNCATED / FORMAT / IO /
  * NOMEM with a message in err (the file is then done and its remaining

@@ -102,12 +102,33 @@ static void dg_stripes_sw(uint32_t v[4], const uint8_t *p, size_t n)
 }
 
 #ifdef DG_HAVE_X86
+#define DG_PREFETCH 2048 /* bytes ahead (1-2 KiB measured best) */
+
 /* The same with the SSE4.2 crc32 instruction (it consumes the 8 bytes of a
  * little-endian word in memory order, exactly as the table loop does). */
 __attribute__((target("sse4.2"))) static void dg_stripes_hw(uint32_t v[4], const uint8_t *p,
                                                             size_t n)
 {
     uint64_t a = v[0], b = v[1], c = v[2], d = v[3];
+    /* Two stripes (one cache line) a turn, loading the line DG_PREFETCH
+     * bytes ahead: when the bytes come from memory rather than a cache (a
+     * mapped file the kernel did not copy), the lanes otherwise wait on
+     * the hardware prefetcher. Measured on the 2.1 GB snaplen-256 synth
+     * capture mapped in windows: 0.30-0.33 s -> 0.20-0.22 s CPU. A
+     * prefetch past the end of the data is harmless (it never faults). */
+    for (; n >= 2; n -= 2, p += 64) {
+        __builtin_prefetch(p + DG_PREFETCH);
+        uint64_t w[8];
+        memcpy(w, p, 64);
+        a = _mm_crc32_u64(a, w[0]);
+        b = _mm_crc32_u64(b, w[1]);
+        c = _mm_crc32_u64(c, w[2]);
+        d = _mm_crc32_u64(d, w[3]);
+        a = _mm_crc32_u64(a, w[4]);
+        b = _mm_crc32_u64(b, w[5]);
+        c = _mm_crc32_u64(c, w[6]);
+        d = _mm_crc32_u64(d, w[7]);
+    }
     for (size_t s = 0; s < n; s++, p += 32) {
         uint64_t w[4];
         memcpy(w, p, 32);

@@ -7,12 +7,14 @@ usage: make_seeds.py V6MON OUTDIR
                          byte 1 = flags (0), then the frame
   OUTDIR/fuzz_source/    the fixture captures themselves (pcap and pcapng)
   OUTDIR/fuzz_traffic/   the same captures (whole traffic pipeline)
+  OUTDIR/fuzz_capfile/   the same captures (read() against mapped windows)
   OUTDIR/fuzz_usersapps/ small synth captures with app traffic, behind a
                          subscriber-mode byte
   OUTDIR/fuzz_segments/  the segments files shown in docs/segments.md
   OUTDIR/fuzz_indicators_conf/  data/targets.conf and data/ipv6plus.csv
   OUTDIR/fuzz_manifest/  the HLS playlists and DASH MPDs shown in
                          docs/internals/video.md, behind a limits byte
+  OUTDIR/fuzz_sidx/      sidx boxes behind a flag byte and a file offset
 Seeds are made at run time (nothing binary is committed).
 """
 import os
@@ -55,9 +57,9 @@ def main(argv):
         dec = os.path.join(outdir, "fuzz_decode")
         src = os.path.join(outdir, "fuzz_source")
         trf = os.path.join(outdir, "fuzz_traffic")
-        os.makedirs(dec, exist_ok=True)
-        os.makedirs(src, exist_ok=True)
-        os.makedirs(trf, exist_ok=True)
+        cpf = os.path.join(outdir, "fuzz_capfile")
+        for d in (dec, src, trf, cpf):
+            os.makedirs(d, exist_ok=True)
         n = 0
         for name in sorted(os.listdir(tmp)):
             path = os.path.join(tmp, name)
@@ -65,8 +67,8 @@ def main(argv):
                 continue
             data = open(path, "rb").read()
             if len(data) <= 64 * 1024:
-                open(os.path.join(src, name), "wb").write(data)
-                open(os.path.join(trf, name), "wb").write(data)
+                for d in (src, trf, cpf):
+                    open(os.path.join(d, name), "wb").write(data)
             lt, frames = pcap_frames(path)
             if lt is None or lt not in LINKTYPES:
                 continue
