@@ -7,7 +7,8 @@
 #   v6mon traffic --format json                    (the plain pipeline)
 #   v6mon traffic --users --apps --format json     (subscribers, names, nDPI)
 #   ndpiReader -i FILE -t -q                        (nDPI's reader, GTP dissection on)
-# and prints packets per CPU second (user + sys: the machine may be shared),
+# and prints packets per CPU second (user + sys: the machine may be shared;
+# best of BENCH_ROUNDS interleaved rounds, default 3),
 # the ratio, peak RSS and memory per flow: v6mon's peak RSS over the most
 # flows it held at once (it expires flows), ndpiReader's over the flows it
 # reports (it keeps them for the whole file). Results also go to
@@ -29,24 +30,41 @@ if [[ ! -s "$cap" ]]; then
 fi
 cat "$cap" > /dev/null # warm the page cache
 
-# run LABEL CMD... -> "cpu_seconds peak_kb" (taskset: one core)
+# The machine may be shared: each run is repeated ROUNDS times (runs of the
+# three programs interleaved, so they see the same load) and the best CPU
+# time is kept (with the largest peak RSS of the rounds).
+ROUNDS=${BENCH_ROUNDS:-3}
+# run LABEL CMD...: one timed run into $work/LABEL.times (taskset: one core)
 run() {
   local label=$1; shift
   /usr/bin/time -f "%U %S %M" -o "$work/$label.time" taskset -c 0 "$@" > "$work/$label.out" 2>"$work/$label.err"
-  awk '{printf "%.3f %d\n", $1 + $2, $3}' "$work/$label.time"
+  awk '{printf "%.3f %d\n", $1 + $2, $3}' "$work/$label.time" >> "$work/$label.times"
 }
-read -r t_plain m_plain < <(run plain "$V6MON" traffic --format json --no-progress "$cap")
-read -r t_apps m_apps < <(run apps "$V6MON" traffic --users --apps --format json --no-progress "$cap")
-read -r t_ndpi m_ndpi < <(run ndpi ndpiReader -i "$cap" -t -q)
+# best LABEL -> "best_cpu_seconds max_peak_kb"
+best() {
+  sort -n "$work/$1.times" | awk 'NR == 1 {t = $1} $2 > m {m = $2} END {printf "%.3f %d\n", t, m}'
+}
+rm -f "$work"/*.times
+for ((r = 0; r < ROUNDS; r++)); do
+  run plain "$V6MON" traffic --format json --no-progress "$cap"
+  run apps "$V6MON" traffic --users --apps --format json --no-progress "$cap"
+  run ndpi ndpiReader -i "$cap" -t -q
+done
+read -r t_plain m_plain < <(best plain)
+read -r t_apps m_apps < <(best apps)
+read -r t_ndpi m_ndpi < <(best ndpi)
 # Memory per flow: the same frame count squeezed into 30 s holds ~20x more
 # flows at once; the RSS difference over the flow difference is the cost of
 # one more flow (fixed costs such as nDPI's tables cancel out).
 if [[ ! -s "$dense" ]]; then
   "$V6MON" synth -o "$dense" --seed 43 --packets "$N" --users $((N / 10)) --duration 30 --quiet
 fi
-read -r t_apps_d m_apps_d < <(run apps_d "$V6MON" traffic --users --apps --format json --no-progress "$dense")
-read -r t_plain_d m_plain_d < <(run plain_d "$V6MON" traffic --format json --no-progress "$dense")
-read -r t_ndpi_d m_ndpi_d < <(run ndpi_d ndpiReader -i "$dense" -t -q)
+run apps_d "$V6MON" traffic --users --apps --format json --no-progress "$dense"
+run plain_d "$V6MON" traffic --format json --no-progress "$dense"
+run ndpi_d ndpiReader -i "$dense" -t -q
+read -r t_apps_d m_apps_d < <(best apps_d)
+read -r t_plain_d m_plain_d < <(best plain_d)
+read -r t_ndpi_d m_ndpi_d < <(best ndpi_d)
 nflows() { ndpiReader -i "$1" -t 2>/dev/null | awk '/Unique flows:/ {print $3}'; }
 v6stats() { python3 -c "
 import json, sys
@@ -58,7 +76,7 @@ read -r _ max_active_d _ < <(v6stats "$work/apps_d.out")
 python3 - "$N" "$t_plain" "$m_plain" "$t_apps" "$m_apps" "$t_ndpi" "$m_ndpi" \
   "$(nflows "$cap")" "$v6_flows" "$max_active" "$dpi_flows" \
   "$m_plain_d" "$m_apps_d" "$m_ndpi_d" "$(nflows "$dense")" "$max_active_d" \
-  "$here/results/apps.md" <<'PY'
+  "$here/results/apps.md" "$ROUNDS" <<'PY'
 import sys
 a = sys.argv
 n = int(a[1])
@@ -69,8 +87,9 @@ nflows_d, maxact_d = int(a[15]), int(a[16])
 out = a[17]
 rate = lambda t: n / t if t > 0 else float("inf")
 per = lambda m1, m0, f1, f0: (m1 - m0) * 1024 / max(f1 - f0, 1)
+rounds = a[18]
 lines = [
-    f"# users + apps vs ndpiReader, {n} frames (one core, CPU seconds: user + sys)",
+    f"# users + apps vs ndpiReader, {n} frames (one core, CPU seconds: user + sys, best of {rounds})",
     "",
     "| run | CPU s | frames/s | peak RSS | flows |",
     "|---|---:|---:|---:|---:|",

@@ -6,8 +6,9 @@
  * flow's flags: SEEN always; Q4/Q6 for a qualifying IPv4/IPv6 flow; H6 for
  * any IPv6 flow. Per packet: when the packet's UTC day differs from the day
  * the flow last marked, the flags go into that day's userset for the
- * flow's segment and for "all segments". A day is found through a cache of
- * the last one and else a sorted array (at most USERS_MAX_DAYS).
+ * flow's segment and for "all segments" (both sets' map slots are
+ * prefetched first, so their cache misses overlap). A day is found through
+ * a cache of the last one and else a sorted array (at most USERS_MAX_DAYS).
  *
  * At finish the windows are built from the day sets only: every day; every
  * calendar month (union of its days); the rolling 30 days ending with the
@@ -204,6 +205,8 @@ void users_packet(struct users *u, uint64_t ts_ns, unsigned segment, struct flow
     }
     struct userset **set = u->days[d].set;
     unsigned s = segment < u->nseg ? segment : (unsigned)u->nseg - 1;
+    userset_prefetch(set[s], fs->sub);
+    userset_prefetch(set[u->nseg], fs->sub);
     set_add(u, &set[s], fs->sub, fs->uflags);
     set_add(u, &set[u->nseg], fs->sub, fs->uflags);
 }

@@ -39,7 +39,9 @@
  * straight into a 256-byte buffer: the 255-octet cap guarantees at most 253
  * characters + NUL. A name with a byte outside the host-name alphabet, or
  * the root name, parses fine structurally but is "no name" (valid = false):
- * its record is counted in `skipped` and parsing goes on.
+ * its record is counted in `skipped` and parsing goes on. An answer whose
+ * owner is the same compression pointer as the previous answer's reuses
+ * that text (the walk from a pointer depends only on its two bytes).
  *
  * Reads: the fixed header goes through util/cursor.h; names and records,
  * which jump around the message, use explicit index checks against len
@@ -260,10 +262,24 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_message *ou
     if (out->opcode != DNS_OPCODE_QUERY)
         return DNS_OK;
 
+    /* Owner names are nearly always the same compression pointer (to the
+     * question, or to the last CNAME target). A pointer's text depends only
+     * on its two bytes (target < its offset holds at any later offset too),
+     * so when an owner is the same pointer as the previous owner, read
+     * successfully into name[], that text is reused instead of decoded
+     * again. */
+    size_t prev_ptr = 0; /* offset of the previous owner when a pointer, else 0 */
     for (unsigned a = 0; a < out->ancount; a++) {
-        rc = name_read(msg, len, pos, len, false, &pos, name, &valid, &nlen);
-        if (rc != DNS_OK)
-            return rc;
+        if (prev_ptr && len - pos >= 2 && msg[pos] == msg[prev_ptr] &&
+            msg[pos + 1] == msg[prev_ptr + 1]) {
+            pos += 2;
+        } else {
+            size_t at = pos;
+            rc = name_read(msg, len, pos, len, false, &pos, name, &valid, &nlen);
+            if (rc != DNS_OK)
+                return rc;
+            prev_ptr = msg[at] >= 0xC0 ? at : 0;
+        }
         if (len - pos < 10)
             return DNS_TRUNCATED;
         const uint8_t *f = msg + pos;

@@ -4,8 +4,14 @@
  *
  * Each table is an entry pool of fixed capacity with:
  *   - a chained hash index: buckets[] holds entry index + 1 (0 = empty),
- *     each entry's hnext continues the chain; power-of-two bucket count >=
- *     capacity, so chains average < 1 entry;
+ *     each entry's hnext continues the chain. The bucket array is reserved
+ *     for the largest power of two >= capacity, but only its first
+ *     bmask + 1 buckets are in use: the used part starts at 4096 and
+ *     doubles (relinking the live entries from their stored h32) before a
+ *     new entry would make the entries outnumber the buckets, so chains
+ *     average < 1 entry while the index stays as small as the live entries
+ *     (a full-size index of 4 MiB took a cache miss on every probe of a
+ *     cache holding a few thousand answers);
  *   - an age list in put order (prev/next, index + 1), oldest at the head:
  *     eviction when full takes the head in O(1);
  *   - a free list threaded through `next` of freed entries; never-used
@@ -36,6 +42,7 @@
 #define NAME_MAX_LEN 253
 #define CHUNK_SIZE (64u << 10)
 #define SWEEP_PER_PUT 2
+#define BUCKETS_MIN 4096
 #define NS_PER_S 1000000000ULL
 
 /* One cache line per entry: the key compared on a probe sits beside the
@@ -56,8 +63,8 @@ _Static_assert(sizeof(struct dentry) == 64, "dentry: one cache line");
 struct dtab {
     struct dentry *e;    /* cap entries, zeroed; [0, hw) handed out */
     size_t klen;
-    uint32_t *buckets;
-    size_t bmask;
+    uint32_t *buckets;   /* nb_max reserved, [0, bmask] in use */
+    size_t bmask, nb_max;
     size_t cap, count, hw; /* hw: entries [0, hw) have been handed out */
     uint32_t free_head, oldest, newest;
     size_t hand;
@@ -124,7 +131,8 @@ static bool dtab_init(struct dtab *t, size_t cap, size_t klen, uint64_t seed)
     size_t nb = 1;
     while (nb < cap)
         nb *= 2;
-    t->bmask = nb - 1;
+    t->nb_max = nb;
+    t->bmask = (nb < BUCKETS_MIN ? nb : BUCKETS_MIN) - 1;
     t->e = big_zalloc(cap * sizeof(*t->e));
     t->buckets = big_zalloc(nb * sizeof(*t->buckets));
     return t->e && t->buckets;
@@ -133,12 +141,42 @@ static bool dtab_init(struct dtab *t, size_t cap, size_t klen, uint64_t seed)
 static void dtab_release(struct dtab *t)
 {
     big_free(t->e, t->cap * sizeof(*t->e));
-    big_free(t->buckets, (t->bmask + 1) * sizeof(*t->buckets));
+    big_free(t->buckets, t->nb_max * sizeof(*t->buckets));
+}
+
+/* Double the buckets in use (the memory is reserved: this cannot fail) and
+ * relink every live entry. Chain order changes; nothing depends on it. */
+static void dtab_grow(struct dtab *t)
+{
+    size_t nb = (t->bmask + 1) * 2;
+    memset(t->buckets, 0, nb * sizeof(*t->buckets));
+    t->bmask = nb - 1;
+    for (size_t i = 0; i < t->hw; i++) {
+        struct dentry *en = &t->e[i];
+        if (!en->expire_ns)
+            continue;
+        size_t b = en->h32 & t->bmask;
+        en->hnext = t->buckets[b];
+        t->buckets[b] = (uint32_t)(i + 1);
+    }
 }
 
 static inline uint32_t dhash(const struct dtab *t, const uint8_t *key)
 {
     return (uint32_t)hash_bytes(key, t->klen, t->seed);
+}
+
+/* Hints only: the bucket of hash h, then the first entry of its chain. */
+static inline void dtab_prefetch(const struct dtab *t, uint32_t h)
+{
+    __builtin_prefetch(&t->buckets[h & t->bmask]);
+}
+
+static inline void dtab_prefetch_head(const struct dtab *t, uint32_t h)
+{
+    uint32_t x = t->buckets[h & t->bmask];
+    if (x)
+        __builtin_prefetch(&t->e[x - 1]);
 }
 
 /* Index + 1 of the entry with key (hash h), 0 if none. */
@@ -197,10 +235,13 @@ static void dtab_remove(struct dtab *t, uint32_t x)
     t->count--;
 }
 
-/* A fresh entry for key (hash h; evicting the oldest when full), linked in. */
+/* A fresh entry for key (hash h; evicting the oldest when full), linked in.
+ * The caller sets its expiry (> 0) before the next table operation. */
 static uint32_t dtab_alloc(struct dtab *t, const uint8_t *key, uint32_t h)
 {
     uint32_t x;
+    if (t->count + 1 > t->bmask + 1 && t->bmask + 1 < t->nb_max)
+        dtab_grow(t);
     if (t->free_head) {
         x = t->free_head;
         t->free_head = t->e[x - 1].next;
@@ -454,10 +495,16 @@ void dnscache_put(struct dnscache *c, uint8_t family, const uint8_t client[16],
     uint8_t ck[34], ak[17];
     make_keys(ck, ak, family, client, addr_family, addr);
 
+    /* Both buckets load while the sweep hands run (a put otherwise waits
+     * for four cache misses one after another). */
+    uint32_t hc = dhash(&c->client, ck), ha = dhash(&c->addr, ak);
+    dtab_prefetch(&c->client, hc);
+    dtab_prefetch(&c->addr, ha);
     dtab_sweep(&c->client, now_ns, SWEEP_PER_PUT);
     dtab_sweep(&c->addr, now_ns, SWEEP_PER_PUT);
+    dtab_prefetch_head(&c->client, hc);
+    dtab_prefetch_head(&c->addr, ha);
 
-    uint32_t hc = dhash(&c->client, ck), ha = dhash(&c->addr, ak);
     uint32_t x = dtab_find(&c->client, ck, hc);
     if (x)
         age_unlink(&c->client, x), age_push(&c->client, x);
@@ -480,10 +527,10 @@ void dnscache_put(struct dnscache *c, uint8_t family, const uint8_t client[16],
     c->addr.e[x - 1].expire_ns = expire;
 }
 
-/* Name id of a live entry for key, removing it when expired. */
-static uint32_t lookup(struct dtab *t, const uint8_t *key, uint64_t now_ns)
+/* Name id of a live entry for key (hash h), removing it when expired. */
+static uint32_t lookup(struct dtab *t, const uint8_t *key, uint32_t h, uint64_t now_ns)
 {
-    uint32_t x = dtab_find(t, key, dhash(t, key));
+    uint32_t x = dtab_find(t, key, h);
     if (!x)
         return 0;
     struct dentry *en = &t->e[x - 1];
@@ -508,12 +555,17 @@ uint32_t dnscache_get(struct dnscache *c, uint8_t family, const uint8_t client[1
     }
     uint8_t ck[34], ak[17];
     make_keys(ck, ak, family, client, addr_family, addr);
-    uint32_t id = lookup(&c->client, ck, now_ns);
+    /* The address table is asked when the client table misses: load its
+     * bucket at the same time. */
+    uint32_t hc = dhash(&c->client, ck), ha = dhash(&c->addr, ak);
+    dtab_prefetch(&c->client, hc);
+    dtab_prefetch(&c->addr, ha);
+    uint32_t id = lookup(&c->client, ck, hc, now_ns);
     if (id) {
         c->hits_client++;
         return id;
     }
-    id = lookup(&c->addr, ak, now_ns);
+    id = lookup(&c->addr, ak, ha, now_ns);
     if (id) {
         c->hits_any++;
         if (from_other_client)

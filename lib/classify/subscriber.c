@@ -195,11 +195,11 @@ static uint64_t gtp_key(const struct v6m_packet *pkt, char kind)
     return key_hash(b, sizeof(b));
 }
 
-/* side: 0 = the packet's source is the subscriber, 1 = its destination. */
-static uint64_t key_gtp(struct subscribers *s, const struct v6m_packet *pkt, int side)
+/* side: 0 = the packet's source is the subscriber, 1 = its destination.
+ * ak: addr_key() of that side's address. */
+static uint64_t key_gtp(struct subscribers *s, const struct v6m_packet *pkt, int side,
+                        uint64_t ak)
 {
-    const uint8_t *ue = side == 0 ? pkt->inner.src : pkt->inner.dst;
-    uint64_t ak = addr_key(pkt->inner.family, ue);
     if (side == 0) {
         /* Uplink: the TEID is the bearer's, received by the S-GW/UPF. */
         uint64_t k = gtp_key(pkt, 'G');
@@ -259,14 +259,19 @@ static uint64_t key_binding(const struct subscribers *s, const struct v6m_packet
  * a session) wins; else the sender of the flow's first packet. This keeps a
  * flow that restarts after an idle timeout with a downlink packet on its
  * subscriber. */
-static int known_side(const struct subscribers *s, const struct v6m_packet *pkt, bool gtp)
+static int known_side(const struct subscribers *s, const struct v6m_packet *pkt, bool gtp,
+                      const uint64_t ak[2])
 {
     if (!s->ue)
         return 0;
     if (gtp) {
-        if (ue_get(s, addr_key(pkt->inner.family, pkt->inner.src)))
+        /* Both slots load at once; the second is needed when the flow
+         * starts with a downlink packet. */
+        __builtin_prefetch(&s->ue[(size_t)ak[0] & s->ue_mask]);
+        __builtin_prefetch(&s->ue[(size_t)ak[1] & s->ue_mask]);
+        if (ue_get(s, ak[0]))
             return 0;
-        if (ue_get(s, addr_key(pkt->inner.family, pkt->inner.dst)))
+        if (ue_get(s, ak[1]))
             return 1;
         return 0;
     }
@@ -299,19 +304,28 @@ uint64_t subscriber_of_flow(struct subscribers *s, const struct v6m_packet *pkt,
     /* The packet that creates a flow is sent by the subscriber unless the
      * segments table says it goes down to one, or the other side is known. */
     int side = direction == V6M_DIR_DOWN ? 1 : 0;
+    /* GTP: the UE address keys of both sides, hashed once for the side
+     * choice and the bearer map. */
+    uint64_t ak[2] = {0, 0};
+    if (gtp) {
+        if (direction == V6M_DIR_UNKNOWN || side == 0)
+            ak[0] = addr_key(pkt->inner.family, pkt->inner.src);
+        if (direction == V6M_DIR_UNKNOWN || side == 1)
+            ak[1] = addr_key(pkt->inner.family, pkt->inner.dst);
+    }
     if (direction == V6M_DIR_UNKNOWN && (gtp || pppoe))
-        side = known_side(s, pkt, gtp);
+        side = known_side(s, pkt, gtp, ak);
     switch (s->mode) {
     case V6M_SUB_AUTO:
         if (gtp)
-            return key_gtp(s, pkt, side);
+            return key_gtp(s, pkt, side, ak[side]);
         if (pppoe)
             return key_pppoe_learn(s, pkt, side);
         if (direction != V6M_DIR_UNKNOWN)
             return key_address(pkt, side);
         return 0;
     case V6M_SUB_GTP:
-        return gtp ? key_gtp(s, pkt, side) : 0;
+        return gtp ? key_gtp(s, pkt, side, ak[side]) : 0;
     case V6M_SUB_PPPOE:
         return pppoe ? key_pppoe_learn(s, pkt, side) : 0;
     case V6M_SUB_MAC:

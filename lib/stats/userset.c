@@ -181,6 +181,15 @@ void userset_free(struct userset *s)
     free(s);
 }
 
+void userset_prefetch(const struct userset *s, uint64_t key_hash)
+{
+    if (!s || !s->cap)
+        return;
+    size_t i = (size_t)hash_fmix64(key_hash) & (s->cap - 1);
+    __builtin_prefetch(&s->flags[i]);
+    __builtin_prefetch(&s->keys[i]);
+}
+
 void userset_add(struct userset *s, uint64_t key_hash, uint8_t flags)
 {
     flags &= s->mask;

@@ -69,6 +69,11 @@ void userset_free(struct userset *s); /* NULL is a no-op */
  * (a user is in the set once it has at least one bit). */
 void userset_add(struct userset *s, uint64_t key_hash, uint8_t flags);
 
+/* A hint, no effect on the contents: start loading the map slot of
+ * key_hash, so a caller adding one key to several sets waits for their
+ * cache misses at once rather than one after another. NULL is allowed. */
+void userset_prefetch(const struct userset *s, uint64_t key_hash);
+
 /* dst = dst union src, ORing the flags of keys in both. The result is exact
  * when both are exact and the union has at most dst's exact_max keys; else
  * dst switches to sketch mode and its sketches are merged register-wise with

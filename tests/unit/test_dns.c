@@ -231,6 +231,75 @@ static void dns_compression_suffix_and_chain(void **state)
     free(m);
 }
 
+/* Answers whose owners repeat the same compression pointer (the parser
+ * reuses the text read for the previous owner): each owner must still be
+ * the name the pointer leads to, an invalid name must stay invalid for
+ * every answer, and a repeated pointer cut after its first byte must be
+ * TRUNCATED with the earlier answers kept. */
+static void dns_repeated_owner_pointers(void **state)
+{
+    (void)state;
+    struct w w;
+    struct dns_message *m = msg_new();
+    w_hdr(&w, 0x8180, 1, 6);
+    w_question(&w, "www.example.com", 1); /* 12..28, qtype/qclass to 33 */
+    w_ptr(&w, 12);                        /* www.example.com CNAME cdn.example.net */
+    size_t cname_rd = w.n + 10;
+    w_rr(&w, 5, 1, 60, 17);
+    w_name(&w, "cdn.example.net"); /* 17 bytes */
+    assert_int_equal(w.n - cname_rd, 17);
+    w_ptr(&w, (unsigned)cname_rd); /* cdn.example.net A x3, same pointer */
+    w_a(&w, 1);
+    w_ptr(&w, (unsigned)cname_rd);
+    w_a(&w, 2);
+    w_ptr(&w, (unsigned)cname_rd);
+    w_a(&w, 3);
+    w_ptr(&w, 12); /* back to the question name: another pointer */
+    w_a(&w, 4);
+    w_ptr(&w, 16); /* into the middle: "example.com" */
+    w_a(&w, 5);
+    size_t whole = w.n;
+    assert_int_equal(dns_parse(w.b, whole, m), DNS_OK);
+    assert_int_equal(m->n_cnames, 1);
+    assert_int_equal(m->n_addrs, 5);
+    const char *want[5] = {"cdn.example.net", "cdn.example.net", "cdn.example.net",
+                           "www.example.com", "example.com"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(m->addrs[i].owner, want[i]);
+        assert_int_equal(m->addrs[i].addr[3], i + 1);
+    }
+    /* Cut inside the third A answer's owner pointer (after its first
+     * byte): TRUNCATED, the first two A answers kept. */
+    size_t third = cname_rd + 17 + 2 * (2 + 14);
+    assert_int_equal(w.b[third], 0xc0);
+    assert_int_equal(dns_parse(w.b, third + 1, m), DNS_TRUNCATED);
+    assert_int_equal(m->n_addrs, 2);
+    assert_string_equal(m->addrs[1].owner, "cdn.example.net");
+
+    /* The same pointer to a name that is not a host name ("a b", inside a
+     * TXT record's rdata): both A answers with that owner are skipped; the
+     * next answer, with another pointer, is read. */
+    w_hdr(&w, 0x8180, 1, 4);
+    w_question(&w, "x.example", 1);
+    w_ptr(&w, 12);
+    w_rr(&w, 16, 1, 60, 5);
+    size_t bad = w.n;
+    w_label(&w, "a b", 3);
+    w_u8(&w, 0);
+    w_ptr(&w, (unsigned)bad);
+    w_a(&w, 1);
+    w_ptr(&w, (unsigned)bad);
+    w_a(&w, 2);
+    w_ptr(&w, 12);
+    w_a(&w, 3);
+    assert_int_equal(dns_parse(w.b, w.n, m), DNS_OK);
+    assert_int_equal(m->n_addrs, 1);
+    assert_string_equal(m->addrs[0].owner, "x.example");
+    assert_int_equal(m->addrs[0].addr[3], 3);
+    assert_int_equal(m->skipped, 3);
+    free(m);
+}
+
 static void dns_pointer_loops_and_forward_pointers(void **state)
 {
     (void)state;
@@ -673,6 +742,7 @@ int main(void)
         cmocka_unit_test(dns_response_with_chain),
         cmocka_unit_test(dns_truncated_at_every_byte),
         cmocka_unit_test(dns_compression_suffix_and_chain),
+        cmocka_unit_test(dns_repeated_owner_pointers),
         cmocka_unit_test(dns_pointer_loops_and_forward_pointers),
         cmocka_unit_test(dns_jump_cap),
         cmocka_unit_test(dns_label_and_name_lengths),

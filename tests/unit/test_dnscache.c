@@ -339,6 +339,75 @@ static void test_sweep(void **state)
     dnscache_free(c);
 }
 
+/* The hash index starts small and doubles as entries arrive (relinking
+ * them): every entry must stay reachable across the doublings, with its
+ * own name, and removals (sweep, expiry on lookup, eviction) must still
+ * unlink entries from the grown index. The expected values come from the
+ * put sequence, not from the cache. */
+static void test_index_growth(void **state)
+{
+    (void)state;
+    static const char *const names[7] = {"a.example", "b.example", "c.example", "d.example",
+                                         "e.example", "f.example", "g.example"};
+    uint32_t id[7];
+    char cl[40], ad[40];
+    /* 30,000 answers in a 50,000-entry cache: the index doubles 3 times. */
+    struct dnscache_config cfg = {.max_entries = 50000, .min_ttl_s = 60, .max_ttl_s = 60,
+                                  .grace_s = 1};
+    struct dnscache *c = dnscache_new(&cfg);
+    for (int k = 0; k < 7; k++)
+        id[k] = dnscache_intern(c, names[k]);
+    for (int i = 0; i < 30000; i++) {
+        snprintf(cl, sizeof(cl), "10.%d.%d.1", i / 256 % 256, i % 256);
+        snprintf(ad, sizeof(ad), "2001:db8::%x:%x", i / 65536, i % 65536);
+        put(c, cl, ad, id[i % 7], 60, T0 + (uint64_t)(i / 1000) * S);
+    }
+    struct dnscache_stats st;
+    dnscache_get_stats(c, &st);
+    assert_int_equal(st.entries, 30000);
+    assert_int_equal(st.addr_entries, 30000);
+    assert_int_equal(st.evicted, 0);
+    for (int i = 0; i < 30000; i++) {
+        bool other = true;
+        snprintf(cl, sizeof(cl), "10.%d.%d.1", i / 256 % 256, i % 256);
+        snprintf(ad, sizeof(ad), "2001:db8::%x:%x", i / 65536, i % 65536);
+        assert_int_equal(get(c, cl, ad, T0 + 40 * S, &other), id[i % 7]);
+        assert_false(other);
+        /* another client: the address table */
+        assert_int_equal(get(c, "192.0.2.1", ad, T0 + 40 * S, &other), id[i % 7]);
+        assert_true(other);
+    }
+    /* Entry i lives until T0 + i/1000 s + 61 s: at T0 + 75 s those with
+     * i < 15000 have expired. Lookups remove what they find expired. */
+    for (int i = 0; i < 30000; i += 2) {
+        snprintf(cl, sizeof(cl), "10.%d.%d.1", i / 256 % 256, i % 256);
+        snprintf(ad, sizeof(ad), "2001:db8::%x:%x", i / 65536, i % 65536);
+        assert_int_equal(get(c, cl, ad, T0 + 75 * S, NULL), i < 15000 ? 0 : id[i % 7]);
+    }
+    dnscache_get_stats(c, &st);
+    assert_int_equal(st.entries, 30000 - 7500);
+    assert_int_equal(st.expired, 7500);
+    dnscache_free(c);
+
+    /* A 5,000-entry cache: the index stops at 8192 buckets, puts past the
+     * capacity evict the oldest, and the survivors are the last 5,000. */
+    struct dnscache_config small = {.max_entries = 5000};
+    c = dnscache_new(&small);
+    uint32_t n = dnscache_intern(c, "z.example");
+    for (int i = 0; i < 12000; i++) {
+        snprintf(ad, sizeof(ad), "198.%d.%d.%d", 18 + i / 65536, i / 256 % 256, i % 256);
+        put(c, "10.0.0.9", ad, n, 86400, T0 + (uint64_t)i * S);
+    }
+    dnscache_get_stats(c, &st);
+    assert_int_equal(st.entries, 5000);
+    assert_int_equal(st.evicted, 7000);
+    for (int i = 0; i < 12000; i += 7) {
+        snprintf(ad, sizeof(ad), "198.%d.%d.%d", 18 + i / 65536, i / 256 % 256, i % 256);
+        assert_int_equal(get(c, "10.0.0.9", ad, T0 + 12001 * S, NULL), i >= 7000 ? n : 0);
+    }
+    dnscache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_index_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
