@@ -101,9 +101,98 @@ const char *addrclass_name(enum addr_class c)
     return "?";
 }
 
+/* Text of addresses as glibc's inet_ntop() writes them (the results and
+ * tests compare these strings), without its sprintf() per group, which
+ * made address text a tenth of a DNS-only run:
+ *   IPv4  dotted decimal;
+ *   IPv6  lowercase hex groups without leading zeros; the first longest run
+ *         of two or more zero groups becomes "::"; when that run starts the
+ *         address and is 6 groups long, or 5 followed by ffff (IPv4-
+ *         compatible and -mapped), the last 32 bits are dotted decimal.
+ * test_addrclass compares with inet_ntop() itself. */
+static char *put_dec8(char *p, unsigned v)
+{
+    if (v >= 100)
+        *p++ = (char)('0' + v / 100);
+    if (v >= 10)
+        *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+static char *put_v4(char *p, const uint8_t *a)
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *p++ = '.';
+        p = put_dec8(p, a[i]);
+    }
+    return p;
+}
+
+static char *put_hex16(char *p, unsigned w)
+{
+    static const char hex[] = "0123456789abcdef";
+    bool lead = true;
+    for (int sh = 12; sh >= 0; sh -= 4) {
+        unsigned d = (w >> sh) & 15;
+        if (lead && d == 0 && sh)
+            continue;
+        lead = false;
+        *p++ = hex[d];
+    }
+    return p;
+}
+
+static char *put_v6(char *p, const uint8_t *a)
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+    for (int i = 0; i < 8; i++) {
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 1;
+            else
+                cur_len++;
+        } else if (cur >= 0) {
+            if (best < 0 || cur_len > best_len)
+                best = cur, best_len = cur_len;
+            cur = -1;
+        }
+    }
+    if (cur >= 0 && (best < 0 || cur_len > best_len))
+        best = cur, best_len = cur_len;
+    if (best >= 0 && best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *p++ = ':';
+            continue;
+        }
+        if (i)
+            *p++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+            return put_v4(p, a + 12);
+        p = put_hex16(p, w[i]);
+    }
+    if (best >= 0 && best + best_len == 8)
+        *p++ = ':';
+    return p;
+}
+
 char *addr_text(int family, const uint8_t *addr, char *buf, size_t len)
 {
-    if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
+    char tmp[64];
+    char *end = family == 4 ? put_v4(tmp, addr) : put_v6(tmp, addr);
+    size_t n = (size_t)(end - tmp);
+    if (n + 1 > len) {
         util_strlcpy(buf, "?", len);
+        return buf;
+    }
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
     return buf;
 }

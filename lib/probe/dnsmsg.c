@@ -30,6 +30,10 @@
  * RDATA that runs past RDLENGTH in place is caught), and a fresh cursor at
  * each pointer target over the whole message.
  *
+ * Error text names the place ("answer record 3 at byte 45: ..."); the
+ * place is formatted only when something is wrong (struct what), not for
+ * every record read.
+ *
  * Invariants: every text name written is NUL-terminated within
  * DNSMSG_NAME_MAX; n_an <= DNSMSG_MAX_RRS; dnsmsg_answer() keeps n_cnames <=
  * RESOLVE_MAX_CNAMES, n_addrs <= RESOLVE_MAX_ADDRS, n_ns <= RESOLVE_MAX_NS.
@@ -57,6 +61,38 @@ static enum dnsmsg_status fail(struct dnsmsg *m, enum dnsmsg_status st, const ch
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m->error, sizeof m->error, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* What a defect is reported on: "question name" or "answer record 3".
+ * Formatted only when something is wrong (it was an snprintf() per record,
+ * a fifth of the parse). */
+struct what {
+    const char *section;
+    unsigned n;      /* 1-based record number when numbered */
+    bool numbered;
+};
+
+/* m->error = what + the rest, exactly as one snprintf() of
+ * "%s<rest>" with what as the first argument would write it. */
+static enum dnsmsg_status fail_at(struct dnsmsg *m, enum dnsmsg_status st,
+                                  const struct what *wh, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum dnsmsg_status fail_at(struct dnsmsg *m, enum dnsmsg_status st,
+                                  const struct what *wh, const char *fmt, ...)
+{
+    char what[48];
+    if (wh->numbered)
+        snprintf(what, sizeof what, "%s record %u", wh->section, wh->n);
+    else
+        util_strlcpy(what, wh->section, sizeof what);
+    size_t o = util_strlcpy(m->error, what, sizeof m->error);
+    if (o >= sizeof m->error)
+        return st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->error + o, sizeof m->error - o, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -92,7 +128,7 @@ static bool text_label(char *out, size_t *olen, const uint8_t *lab, size_t n)
  * status names the defect in m->error with the offset of the name.
  */
 static enum dnsmsg_status name_read(const struct cursor *whole, struct cursor *c, char *out,
-                                    struct dnsmsg *m, const char *what)
+                                    struct dnsmsg *m, const struct what *wh)
 {
     struct cursor w = *c;
     size_t start = cursor_offset(c);
@@ -112,12 +148,11 @@ static enum dnsmsg_status name_read(const struct cursor *whole, struct cursor *c
                 goto short_name;
             size_t target = (size_t)(b & 0x3f) << 8 | b2;
             if (target >= here)
-                return fail(m, DNSMSG_MALFORMED,
-                            "%s at byte %zu: compression pointer to %zu does not point back",
-                            what, start, target);
+                return fail_at(m, DNSMSG_MALFORMED, wh,
+                            " at byte %zu: compression pointer to %zu does not point back",
+                            start, target);
             if (++jumps > NAME_MAX_JUMPS)
-                return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: more than %d pointers", what,
-                            start, NAME_MAX_JUMPS);
+                return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: more than %d pointers", start, NAME_MAX_JUMPS);
             if (!jumped) {
                 c->p = w.p;
                 jumped = true;
@@ -128,8 +163,7 @@ static enum dnsmsg_status name_read(const struct cursor *whole, struct cursor *c
             continue;
         }
         if (b & 0xc0)
-            return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: reserved label type 0x%02x", what,
-                        start, b);
+            return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: reserved label type 0x%02x", start, b);
         if (b == 0) {
             if (!jumped)
                 c->p = w.p;
@@ -138,8 +172,7 @@ static enum dnsmsg_status name_read(const struct cursor *whole, struct cursor *c
         }
         wire += 1u + b;
         if (wire > WIRE_NAME_MAX)
-            return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: name longer than 255 octets", what,
-                        start);
+            return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: name longer than 255 octets", start);
         const uint8_t *lab = cursor_peek(&w, b);
         if (!lab)
             goto short_name;
@@ -157,18 +190,18 @@ short_name:
     /* In place past c's end: inside RDATA that is a record lying about its
      * own length (malformed); at the end of the message, a cut message. */
     if (!jumped && w.end != whole->end)
-        return fail(m, DNSMSG_MALFORMED, "%s at byte %zu runs past its record", what, start);
-    return fail(m, DNSMSG_TRUNCATED, "%s at byte %zu runs past the end of the message", what,
-                start);
+        return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu runs past its record", start);
+    return fail_at(m, DNSMSG_TRUNCATED, wh, " at byte %zu runs past the end of the message", start);
 too_long:
     out[0] = '\0';
-    return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: name too long as text (escaped bytes)",
-                what, start);
+    return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: name too long as text (escaped bytes)",
+                start);
 }
 
 static enum dnsmsg_status parse_head(const struct cursor *whole, struct cursor *c,
                                      struct dnsmsg *m)
 {
+    (void)whole;
     m->has_question = false;
     m->qname[0] = '\0';
     m->qtype = m->qclass = 0;
@@ -202,7 +235,8 @@ static enum dnsmsg_status parse_question(const struct cursor *whole, struct curs
                                          struct dnsmsg *m, bool keep)
 {
     char tmp[DNSMSG_NAME_MAX];
-    enum dnsmsg_status st = name_read(whole, c, keep ? m->qname : tmp, m, "question name");
+    static const struct what qwhat = {"question name", 0, false};
+    enum dnsmsg_status st = name_read(whole, c, keep ? m->qname : tmp, m, &qwhat);
     if (st != DNSMSG_OK)
         return st;
     if (!cursor_has(c, 4))
@@ -236,14 +270,13 @@ static enum dnsmsg_status parse_rr(const struct cursor *whole, struct cursor *c,
 {
     struct dnsmsg_rr tmp;
     struct dnsmsg_rr *r = rr ? rr : &tmp;
-    char what[48];
-    snprintf(what, sizeof what, "%s record %u", section, idx + 1);
+    const struct what wh_rr = {section, idx + 1, true}, *wh = &wh_rr;
     size_t at = cursor_offset(c);
-    enum dnsmsg_status st = name_read(whole, c, r->owner, m, what);
+    enum dnsmsg_status st = name_read(whole, c, r->owner, m, wh);
     if (st != DNSMSG_OK)
         return st;
     if (!cursor_has(c, 10))
-        return fail(m, DNSMSG_TRUNCATED, "%s at byte %zu runs past the end", what, at);
+        return fail_at(m, DNSMSG_TRUNCATED, wh, " at byte %zu runs past the end", at);
     r->type = cursor_be16(c);
     r->rclass = cursor_be16(c);
     r->ttl = cursor_be32(c);
@@ -253,8 +286,8 @@ static enum dnsmsg_status parse_rr(const struct cursor *whole, struct cursor *c,
     r->target[0] = '\0';
     memset(r->addr, 0, sizeof r->addr);
     if (!cursor_has(c, r->rdlen))
-        return fail(m, DNSMSG_TRUNCATED, "%s at byte %zu: its %u bytes of data run past the end",
-                    what, at, r->rdlen);
+        return fail_at(m, DNSMSG_TRUNCATED, wh, " at byte %zu: its %u bytes of data run past the end",
+                    at, r->rdlen);
     struct cursor rd = cursor_sub(c, r->rdlen);
     if (r->rclass != DNSMSG_CLASS_IN)
         return DNSMSG_OK;
@@ -263,19 +296,19 @@ static enum dnsmsg_status parse_rr(const struct cursor *whole, struct cursor *c,
     case RR_AAAA: {
         size_t want = r->type == RR_A ? 4 : 16;
         if (r->rdlen != want)
-            return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: %s record with %u bytes of data",
-                        what, at, r->type == RR_A ? "A" : "AAAA", r->rdlen);
+            return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: %s record with %u bytes of data",
+                        at, r->type == RR_A ? "A" : "AAAA", r->rdlen);
         cursor_copy(&rd, r->addr, want);
         break;
     }
     case RR_CNAME:
     case RR_NS:
-        st = name_read(whole, &rd, r->target, m, what);
+        st = name_read(whole, &rd, r->target, m, wh);
         if (st != DNSMSG_OK)
             return st;
         if (cursor_left(&rd) != 0)
-            return fail(m, DNSMSG_MALFORMED, "%s at byte %zu: %u bytes after the name in its data",
-                        what, at, (unsigned)cursor_left(&rd));
+            return fail_at(m, DNSMSG_MALFORMED, wh, " at byte %zu: %u bytes after the name in its data",
+                        at, (unsigned)cursor_left(&rd));
         break;
     default:
         break;

@@ -86,23 +86,44 @@ struct v6m_probe {
 
 /* ---- strpool / textbuf ---- */
 
+/* The pool is a list of chunks that strings are appended to (newest
+ * first): a result's ~20 strings cost one or two malloc()s instead of a
+ * strdup() each plus the pointer array, and freeing a result is a few
+ * free()s. Strings never move, so the pointers handed out stay valid until
+ * strpool_release(). A string longer than a chunk gets a chunk of its own. */
+struct strpool_chunk {
+    struct strpool_chunk *next;
+    size_t cap;
+    char data[];
+};
+
+#define STRPOOL_CHUNK_MIN 512u
+#define STRPOOL_CHUNK_MAX 65536u
+
 const char *strpool_keep(struct strpool *sp, const char *s)
 {
     if (!s || !*s)
         return "";
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap ? sp->cap * 2 : 16;
-        char **n = realloc(sp->v, cap * sizeof *n);
-        if (!n)
+    size_t n = strlen(s) + 1;
+    struct strpool_chunk *c = sp->head;
+    if (!c || c->cap - sp->used < n) {
+        size_t cap = c ? c->cap * 2 : STRPOOL_CHUNK_MIN;
+        if (cap > STRPOOL_CHUNK_MAX)
+            cap = STRPOOL_CHUNK_MAX;
+        if (cap < n)
+            cap = n;
+        struct strpool_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc)
             return "";
-        sp->v = n;
-        sp->cap = cap;
+        nc->next = c;
+        nc->cap = cap;
+        sp->head = c = nc;
+        sp->used = 0;
     }
-    char *c = strdup(s);
-    if (!c)
-        return "";
-    sp->v[sp->n++] = c;
-    return c;
+    char *out = c->data + sp->used;
+    memcpy(out, s, n);
+    sp->used += n;
+    return out;
 }
 
 const char *strpool_printf(struct strpool *sp, const char *fmt, ...)
@@ -117,15 +138,32 @@ const char *strpool_printf(struct strpool *sp, const char *fmt, ...)
 
 void strpool_release(struct strpool *sp)
 {
-    for (size_t i = 0; i < sp->n; i++)
-        free(sp->v[i]);
-    free(sp->v);
+    for (struct strpool_chunk *c = sp->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
     memset(sp, 0, sizeof *sp);
 }
 
 void textbuf_add(struct textbuf *t, const char *fmt, ...)
 {
     va_list ap;
+    /* Format straight into the free space; only when it does not fit,
+     * grow and format again (the old way formatted everything twice). */
+    if (t->cap - t->len > 1) {
+        va_start(ap, fmt);
+        int got = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (got < 0) {
+            t->s[t->len] = '\0';
+            return;
+        }
+        if ((size_t)got < t->cap - t->len) {
+            t->len += (size_t)got;
+            return;
+        }
+        t->s[t->len] = '\0'; /* cut off: undo, grow and redo below */
+    }
     va_start(ap, fmt);
     int need = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
@@ -815,6 +853,7 @@ out:
     sc.ctx.stopping = true;
     fetch_engine_free(sc.ctx.fetch);
     resolver_free(sc.ctx.res);
+    site_states_free(&sc.ctx);
     url_psl_free(sc.ctx.psl);
     loop_free(sc.ctx.loop);
     free(sc.jobs);

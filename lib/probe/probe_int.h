@@ -28,9 +28,10 @@
 
 /* ---- strings owned by one result ---- */
 
-struct strpool {
-    char **v;
-    size_t n, cap;
+struct strpool_chunk;
+struct strpool { /* all zero = empty; chunks of strings, see probe.c */
+    struct strpool_chunk *head;
+    size_t used; /* bytes used in head */
 };
 /* Copy s (NULL -> "") into the pool; returns the copy, or "" when out of
  * memory (a result never holds NULL strings). */
@@ -61,6 +62,11 @@ struct probe_ctx {
      * returns at once without touching its state, so the engines can be
      * freed (their cancellations call back) and the jobs released after. */
     bool stopping;
+    /* Site states of finished jobs kept for the next ones (site.c; at most
+     * max_sites, freed by site_states_free() at the end of the run): a
+     * state is ~21 kB and thousands a second came and went through malloc. */
+    void *site_spare;
+    size_t n_site_spare;
 };
 
 /* ---- fetch chain: one URL, redirects followed, each hop resolved and
@@ -155,6 +161,8 @@ struct probe_job {
 void site_job_start(struct probe_job *job, struct v6m_site_result *r, struct strpool *sp);
 /* Free what the job kept besides the result. */
 void site_job_release(struct probe_job *job);
+/* Free the spare site states of the run (ctx->site_spare). */
+void site_states_free(struct probe_ctx *ctx);
 /* Drop the details (urls, resources) of a finished result. */
 void site_result_drop_details(struct v6m_site_result *r);
 

@@ -15,7 +15,14 @@
  *             we hand it our own socket functions so that we set the
  *             buffers, see every datagram before it does (to explain
  *             answers it drops), and never let a full UDP send buffer turn
- *             into a failed query.
+ *             into a failed query. On the recursive channel's UDP socket
+ *             the receive function reads up to RB_MSGS datagrams with one
+ *             recvmmsg() and hands them to c-ares one per call (c-ares
+ *             reads until EAGAIN; after it returns, on_io feeds it what is
+ *             left, so nothing read ahead waits for the socket to become
+ *             readable again). A datagram whose question is byte for byte
+ *             the one we sent needs no parse there; only others are parsed
+ *             to explain why c-ares will drop them.
  *   query     (struct rq) one question to one channel. We build the query
  *             bytes (dnsmsg_build_query) with our own random id, unique per
  *             channel (a small id table), and ares_send() them. c-ares'
@@ -25,6 +32,10 @@
  *             that failed at once), so user callbacks never run inside
  *             c-ares nor inside the call that started the query. A channel
  *             has at most max_inflight queries at c-ares; more wait in FIFO.
+ *             The answer is parsed once by us (dnsmsg_parse, from the
+ *             loop), kept in the rq itself when it fits ANS_INLINE.
+ *             Results handed to callbacks are reset by their counts, not
+ *             cleared (result_reset): readers go by n_cnames/n_addrs/n_ns.
  *   cache     one hash map of entries keyed by (kind, name): HOST (A+AAAA
  *             of a name, results packed small), ZONEOF (host -> its zone or
  *             the failure of the NS walk), ZONE (the zone_info of a zone).
@@ -81,8 +92,11 @@
 #define DIRECT_KEEP 64          /* direct channels kept; idle ones beyond are evicted */
 #define UDP_RCVBUF (4 << 20)    /* recursive channel: bursts of thousands of answers */
 #define UDP_SNDBUF (1 << 20)
-#define RQ_FREE_KEEP 1024
+#define RQ_FREE_KEEP 4096       /* spare rqs kept (~1.3 kB each): the default max_inflight */
 #define LRU_SCAN 16             /* pinned entries skipped when evicting */
+#define ANS_INLINE 512          /* answers up to this size are kept in the rq itself */
+#define RB_MSGS 64              /* datagrams read per recvmmsg (recursive channel) */
+#define RB_SIZE 4097            /* per datagram: c-ares 1.18 reads into MAXENDSSZ + 1 */
 
 enum { SEEN_WRONGQ = 1, SEEN_GARBAGE = 2 };
 enum { EK_HOST = 1, EK_ZONEOF, EK_ZONE };
@@ -105,9 +119,24 @@ struct rq {
     uint16_t id, qtype;
     uint8_t seen;
     unsigned tries_total;
+    uint16_t qwlen;     /* bytes in qwire (0: unknown) */
+    /* Not cleared by rq_alloc (from here on): */
     char qname[RESOLVE_NAME_MAX];
     char server[64];
     char seen_text[120];
+    uint8_t qwire[RESOLVE_NAME_MAX + 4]; /* our question as sent: name, type, class */
+    uint8_t ans_inline[ANS_INLINE];      /* ans points here for small answers */
+};
+
+/* Datagrams read ahead with one recvmmsg() and handed to c-ares one per
+ * s_recvfrom() call (recursive channel, UDP; see the top). */
+struct rbatch {
+    int fd;              /* socket the datagrams came from; -1 when empty */
+    unsigned n, next;    /* datagrams held, next one to hand out */
+    uint8_t *buf;        /* RB_MSGS * RB_SIZE */
+    struct mmsghdr msgs[RB_MSGS];
+    struct iovec iov[RB_MSGS];
+    struct sockaddr_storage from[RB_MSGS];
 };
 
 struct chan {
@@ -126,6 +155,7 @@ struct chan {
     unsigned idmask;
     int last_errno;
     uint64_t last_used;
+    struct rbatch *rb;   /* recursive channel only; NULL until the first read */
 };
 
 /* A waiting callback: on a pending entry, or a hit to deliver (deferred). */
@@ -220,6 +250,94 @@ static int query_start(struct resolver *r, struct chan *ch, const char *name, ui
 
 /* ---- small helpers ---- */
 
+/* Empty x without clearing its arrays: a resolve_result is 6.6 kB and a
+ * host_info 13.5 kB, and these were memset for every answer and every
+ * delivery. Every reader goes by the counts (n_cnames, n_addrs, n_ns), so
+ * what lies past them is never read; every scalar and every string that
+ * is read regardless of a count (qname, detail) is reset here. */
+static void result_reset(struct resolve_result *x)
+{
+    x->status = RS_OK;
+    x->qname[0] = '\0';
+    x->qtype = 0;
+    x->rcode = 0;
+    x->authoritative = false;
+    x->elapsed_ns = 0;
+    x->n_cnames = x->n_addrs = x->n_ns = x->ignored = 0;
+    x->detail[0] = '\0';
+}
+
+static void host_reset(struct host_info *h)
+{
+    h->name[0] = '\0';
+    result_reset(&h->a);
+    result_reset(&h->aaaa);
+    h->n_v4 = h->n_v6_global = h->n_v6_other = 0;
+    memset(h->v4, 0, sizeof h->v4);
+    memset(h->v6, 0, sizeof h->v6);
+}
+
+void resolver_host_clear(struct host_info *h)
+{
+    host_reset(h);
+}
+
+void resolver_zone_clear(struct zone_info *z)
+{
+    z->zone[0] = '\0';
+    z->status = RS_OK;
+    z->n_ns = z->n_ns_v6 = z->n_ns_v6_answering = 0;
+    z->detail[0] = '\0';
+}
+
+static unsigned min_u(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
+
+static void result_copy(struct resolve_result *d, const struct resolve_result *s)
+{
+    d->status = s->status;
+    util_strlcpy(d->qname, s->qname, sizeof d->qname);
+    d->qtype = s->qtype;
+    d->rcode = s->rcode;
+    d->authoritative = s->authoritative;
+    d->elapsed_ns = s->elapsed_ns;
+    d->n_cnames = min_u(s->n_cnames, RESOLVE_MAX_CNAMES);
+    for (unsigned i = 0; i < d->n_cnames; i++)
+        util_strlcpy(d->cname[i], s->cname[i], sizeof d->cname[i]);
+    d->n_addrs = min_u(s->n_addrs, RESOLVE_MAX_ADDRS);
+    memcpy(d->addrs, s->addrs, d->n_addrs * sizeof d->addrs[0]);
+    d->n_ns = min_u(s->n_ns, RESOLVE_MAX_NS);
+    for (unsigned i = 0; i < d->n_ns; i++)
+        util_strlcpy(d->ns[i], s->ns[i], sizeof d->ns[i]);
+    d->ignored = s->ignored;
+    util_strlcpy(d->detail, s->detail, sizeof d->detail);
+}
+
+void resolver_host_copy(struct host_info *dst, const struct host_info *src)
+{
+    util_strlcpy(dst->name, src->name, sizeof dst->name);
+    result_copy(&dst->a, &src->a);
+    result_copy(&dst->aaaa, &src->aaaa);
+    dst->n_v4 = src->n_v4;
+    dst->n_v6_global = src->n_v6_global;
+    dst->n_v6_other = src->n_v6_other;
+    memcpy(dst->v4, src->v4, sizeof dst->v4);
+    memcpy(dst->v6, src->v6, sizeof dst->v6);
+}
+
+void resolver_zone_copy(struct zone_info *dst, const struct zone_info *src)
+{
+    util_strlcpy(dst->zone, src->zone, sizeof dst->zone);
+    dst->status = src->status;
+    dst->n_ns = min_u(src->n_ns, ZONE_MAX_NS);
+    memcpy(dst->ns, src->ns, dst->n_ns * sizeof dst->ns[0]);
+    dst->n_ns_v6 = src->n_ns_v6;
+    dst->n_ns_v6_answering = src->n_ns_v6_answering;
+    util_strlcpy(dst->detail, src->detail, sizeof dst->detail);
+}
+
 const char *resolve_status_name(enum resolve_status s)
 {
     static const char *const names[RS__COUNT] = {
@@ -301,7 +419,11 @@ static ares_socket_t s_socket(int af, int type, int proto, void *ud)
 
 static int s_close(ares_socket_t fd, void *ud)
 {
-    (void)ud;
+    struct chan *ch = ud;
+    if (ch->rb && ch->rb->fd == fd) { /* what was read ahead dies with the socket */
+        ch->rb->fd = -1;
+        ch->rb->n = ch->rb->next = 0;
+    }
     return close(fd);
 }
 
@@ -332,6 +454,12 @@ static void peek_datagram(struct chan *ch, const uint8_t *buf, size_t n)
     struct rq *q = id_find(ch, load_be16(buf));
     if (!q)
         return;
+    /* Our question, byte for byte as we sent it (one question, the same
+     * name, type and class): nothing c-ares would drop it for, and no need
+     * to parse it here. Anything else is parsed and explained. */
+    if (q->qwlen && n >= 12u + q->qwlen && load_be16(buf + 4) == 1 &&
+        memcmp(buf + 12, q->qwire, q->qwlen) == 0)
+        return;
     struct dnsmsg *m = &ch->r->peekmsg;
     enum dnsmsg_status st = dnsmsg_peek(buf, n, m);
     char tn[16];
@@ -351,17 +479,76 @@ static void peek_datagram(struct chan *ch, const uint8_t *buf, size_t n)
     }
 }
 
+/* One datagram for c-ares from the read-ahead batch; when the batch is
+ * used up, one recvmmsg() reads up to RB_MSGS more. Same results as
+ * recvfrom(): the datagram (cut to len), its sender, or -1 with errno
+ * (EAGAIN when nothing is waiting). */
+static ssize_t rb_recv(struct chan *ch, int fd, void *buf, size_t len, struct sockaddr *from,
+                       ares_socklen_t *fromlen)
+{
+    struct rbatch *b = ch->rb;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        uint8_t *mem = b ? malloc((size_t)RB_MSGS * RB_SIZE) : NULL;
+        if (!mem) {
+            free(b);
+            return recvfrom(fd, buf, len, 0, from, fromlen);
+        }
+        b->buf = mem;
+        b->fd = -1;
+        ch->rb = b;
+    }
+    if (b->fd != fd || b->next >= b->n) {
+        b->fd = -1;
+        b->n = b->next = 0;
+        for (unsigned i = 0; i < RB_MSGS; i++) {
+            b->iov[i].iov_base = b->buf + (size_t)i * RB_SIZE;
+            b->iov[i].iov_len = RB_SIZE;
+            memset(&b->msgs[i].msg_hdr, 0, sizeof b->msgs[i].msg_hdr);
+            b->msgs[i].msg_hdr.msg_name = &b->from[i];
+            b->msgs[i].msg_hdr.msg_namelen = sizeof b->from[i];
+            b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+            b->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, b->msgs, RB_MSGS, MSG_DONTWAIT, NULL);
+        if (n <= 0) {
+            if (n == 0)
+                errno = EAGAIN;
+            return -1;
+        }
+        b->fd = fd;
+        b->n = (unsigned)n;
+    }
+    unsigned k = b->next++;
+    size_t got = b->msgs[k].msg_len < len ? b->msgs[k].msg_len : len;
+    memcpy(buf, b->buf + (size_t)k * RB_SIZE, got);
+    if (from && fromlen) {
+        socklen_t nl = b->msgs[k].msg_hdr.msg_namelen;
+        memcpy(from, &b->from[k], nl < *fromlen ? nl : *fromlen);
+        *fromlen = nl;
+    }
+    return (ssize_t)got;
+}
+
+static bool rb_pending(const struct chan *ch)
+{
+    return ch->rb && ch->rb->next < ch->rb->n;
+}
+
 static ares_ssize_t s_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
                                struct sockaddr *from, ares_socklen_t *fromlen, void *ud)
 {
     struct chan *ch = ud;
-    ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
+    /* c-ares passes an address only for UDP; the recursive channel's one
+     * socket carries thousands of answers a second: read them in batches. */
+    ssize_t n = from && !ch->direct && flags == 0 ? rb_recv(ch, fd, buf, len, from, fromlen)
+                                                  : recvfrom(fd, buf, len, flags, from, fromlen);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             ch->last_errno = errno;
         return n;
     }
-    if (from) /* c-ares passes an address only for UDP */
+    if (from)
         peek_datagram(ch, buf, (size_t)n);
     return n;
 }
@@ -435,6 +622,11 @@ static void on_io(void *arg, int fd, unsigned events)
     r->processing++;
     ares_process_fd(ch->ac, (events & (LOOP_READ | LOOP_ERROR)) ? fd : ARES_SOCKET_BAD,
                     (events & LOOP_WRITE) ? fd : ARES_SOCKET_BAD);
+    /* c-ares reads until EAGAIN, but stops early on an answer from the
+     * wrong address: datagrams read ahead must not wait for the socket to
+     * become readable again (it may not). */
+    for (int guard = 0; rb_pending(ch) && guard < RB_MSGS; guard++)
+        ares_process_fd(ch->ac, ch->rb->fd, ARES_SOCKET_BAD);
     chan_pump(ch);
     chan_kick(ch);
     r->processing--;
@@ -481,6 +673,9 @@ static void chan_destroy(struct chan *ch)
     if (ch->ac)
         ares_destroy(ch->ac);
     loop_timer_cancel(ch->r->loop, &ch->timer);
+    if (ch->rb)
+        free(ch->rb->buf);
+    free(ch->rb);
     free(ch->idtab);
     free(ch);
 }
@@ -605,7 +800,8 @@ static struct rq *rq_alloc(struct resolver *r)
 
 static void rq_release(struct resolver *r, struct rq *q)
 {
-    free(q->ans);
+    if (q->ans != q->ans_inline)
+        free(q->ans);
     q->ans = NULL;
     if (r->n_free_rq < RQ_FREE_KEEP && !r->dying) {
         q->next = r->free_rq;
@@ -639,7 +835,7 @@ static void on_ares(void *arg, int status, int timeouts, unsigned char *abuf, in
     if (abuf)
         ch->last_errno = 0; /* the server answers: older socket errors are stale */
     if (abuf && alen > 0) {
-        q->ans = malloc((size_t)alen);
+        q->ans = alen <= ANS_INLINE ? q->ans_inline : malloc((size_t)alen);
         if (q->ans) {
             memcpy(q->ans, abuf, (size_t)alen);
             q->alen = alen;
@@ -669,6 +865,18 @@ static void chan_send(struct chan *ch, struct rq *q)
     q->id = id;
     size_t len = dnsmsg_build_query(buf, sizeof buf, id, q->qname, q->qtype, !ch->direct,
                                     EDNS_SIZE);
+    /* The question as sent (for the fast check in peek_datagram): the name
+     * from offset 12 to its root label, then type and class. */
+    q->qwlen = 0;
+    if (len > 12) {
+        size_t i = 12;
+        while (i < len && buf[i] != 0)
+            i += 1u + buf[i];
+        if (i + 5 <= len && i + 5 - 12 <= sizeof q->qwire) {
+            q->qwlen = (uint16_t)(i + 5 - 12);
+            memcpy(q->qwire, buf + 12, q->qwlen);
+        }
+    }
     q->ch = ch;
     q->idnext = ch->idtab[id & ch->idmask];
     ch->idtab[id & ch->idmask] = q;
@@ -753,7 +961,7 @@ static int query_start(struct resolver *r, struct chan *ch, const char *name, ui
 static void build_result(struct resolver *r, struct rq *q, struct resolve_result *out)
 {
     char tn[16], el[24], eb[128];
-    memset(out, 0, sizeof *out);
+    result_reset(out);
     util_strlcpy(out->qname, q->qname, sizeof out->qname);
     out->qtype = q->qtype;
     out->elapsed_ns = q->end_ns > q->start_ns ? q->end_ns - q->start_ns : 0;
@@ -1086,7 +1294,7 @@ static const char *unpack_str(const char *s, char *out, size_t cap)
 
 static void unpack(const struct packed *p, struct resolve_result *x)
 {
-    memset(x, 0, sizeof *x);
+    result_reset(x);
     if (!p) { /* out of memory when the answer came */
         x->status = RS_NETWORK;
         util_strlcpy(x->detail, "out of memory", sizeof x->detail);
@@ -1116,7 +1324,7 @@ static void unpack(const struct packed *p, struct resolve_result *x)
 
 static void host_fill(const struct entry *e, struct host_info *h)
 {
-    memset(h, 0, sizeof *h);
+    host_reset(h);
     unpack(e->u.host.a, &h->a);
     unpack(e->u.host.aaaa, &h->aaaa);
     util_strlcpy(h->name, e->name, sizeof h->name);
@@ -1214,13 +1422,14 @@ static unsigned label_count(const char *s)
 
 static void zof_fill(const struct entry *e, struct zone_info *z)
 {
-    memset(z, 0, sizeof *z);
+    resolver_zone_clear(z); /* readers go by n_ns: ns[] needs no clearing */
     z->status = (enum resolve_status)e->u.zof.status;
     util_strlcpy(z->detail, e->u.zof.detail ? e->u.zof.detail : "", sizeof z->detail);
 }
 
 static void zone_deliver(struct resolver *r, struct entry *ze, struct waiter *w)
 {
+    (void)r;
     ze->refs++;
     for (struct waiter *n; w; w = n) {
         n = w->next;

@@ -27,6 +27,13 @@
  * (page_sample with seed ^ hash of the site URL, so every site has its own
  * stable sample for a given run seed). Bodies are dropped as soon as the
  * phase that needs them is over.
+ *
+ * Memory per site: the state is the DNS part (the host and zone results,
+ * ~21 kB, nearly all arrays read only up to their counts, so a state is
+ * reset by its counts, not cleared) plus the web part (struct site_web:
+ * chains, ports, crawl lists), allocated only when the run goes past DNS.
+ * Released states go on a spare list in the run context (at most max_sites)
+ * for the next sites: a DNS-only run starts thousands of sites a second.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -70,6 +77,7 @@ struct port_probe {
 };
 
 struct site_state {
+    struct site_state *next_spare; /* on ctx->site_spare once released */
     struct probe_job *job;
     struct probe_ctx *ctx;
     struct v6m_site_result *r;
@@ -82,6 +90,13 @@ struct site_state {
     struct host_info host;
     struct zone_info zone;
 
+    /* Everything after the DNS phase; NULL in a DNS-only run (--dns-only
+     * tests thousands of sites a second and the 16 kB of chains and crawl
+     * state were allocated and cleared for nothing). */
+    struct site_web *web;
+};
+
+struct site_web {
     struct chain home6, home4;
     bool home6_used, home4_used;
     struct port_probe ports[4]; /* v6:80, v6:443, v4:80, v4:443 */
@@ -157,7 +172,7 @@ static void on_host(void *arg, const struct host_info *h)
     struct site_state *s = arg;
     if (s->ctx->stopping)
         return;
-    s->host = *h;
+    resolver_host_copy(&s->host, h);
     pending_done(s);
 }
 
@@ -166,7 +181,7 @@ static void on_zone(void *arg, const struct zone_info *z)
     struct site_state *s = arg;
     if (s->ctx->stopping)
         return;
-    s->zone = *z;
+    resolver_zone_copy(&s->zone, z);
     pending_done(s);
 }
 
@@ -196,28 +211,28 @@ static void start_home(struct site_state *s)
     bool has6 = s->host.n_v6_global > 0, has4 = s->host.n_v4 > 0;
     s->pending = 1; /* guard: completions cannot advance the phase while starting */
     if (has6 && ctx->v6_testable) {
-        chain_init(&s->home6, ctx, 6);
-        s->home6.keep_body = true;
-        s->home6.retries = ctx->cfg->retries;
-        s->home6.done = on_home;
-        s->home6.arg = s;
-        s->home6_used = true;
+        chain_init(&s->web->home6, ctx, 6);
+        s->web->home6.keep_body = true;
+        s->web->home6.retries = ctx->cfg->retries;
+        s->web->home6.done = on_home;
+        s->web->home6.arg = s;
+        s->web->home6_used = true;
         s->pending++;
-        chain_start(&s->home6, s->r->url);
+        chain_start(&s->web->home6, s->r->url);
     }
     if (has4 && ctx->v4_testable) {
-        chain_init(&s->home4, ctx, 4);
-        s->home4.keep_body = true;
-        s->home4.retries = ctx->cfg->retries;
-        s->home4.done = on_home;
-        s->home4.arg = s;
-        s->home4_used = true;
+        chain_init(&s->web->home4, ctx, 4);
+        s->web->home4.keep_body = true;
+        s->web->home4.retries = ctx->cfg->retries;
+        s->web->home4.done = on_home;
+        s->web->home4.arg = s;
+        s->web->home4_used = true;
         s->pending++;
-        chain_start(&s->home4, s->r->url);
+        chain_start(&s->web->home4, s->r->url);
     }
     static const uint16_t ports[2] = {80, 443};
     for (int i = 0; i < 4; i++) {
-        struct port_probe *pp = &s->ports[i];
+        struct port_probe *pp = &s->web->ports[i];
         pp->s = s;
         pp->family = i < 2 ? 6 : 4;
         pp->port = ports[i % 2];
@@ -244,15 +259,15 @@ static void on_attempt(void *arg, struct chain *c)
     struct site_state *s = arg;
     if (s->ctx->stopping)
         return;
-    s->att_done++;
+    s->web->att_done++;
     if (chain_ok_2xx(c))
-        s->att_ok++;
-    else if (!s->att_fail[0])
-        chain_describe(c, s->att_fail, sizeof s->att_fail);
+        s->web->att_ok++;
+    else if (!s->web->att_fail[0])
+        chain_describe(c, s->web->att_fail, sizeof s->web->att_fail);
     chain_release(c);
-    if (s->att_done < s->ctx->cfg->attempts) {
-        loop_timer_init(&s->att_timer, start_attempt, s);
-        loop_timer_after(s->ctx->loop, &s->att_timer,
+    if (s->web->att_done < s->ctx->cfg->attempts) {
+        loop_timer_init(&s->web->att_timer, start_attempt, s);
+        loop_timer_after(s->ctx->loop, &s->web->att_timer,
                          (uint64_t)s->ctx->cfg->attempt_spacing_ms * 1000000ull);
         return;
     }
@@ -262,10 +277,10 @@ static void on_attempt(void *arg, struct chain *c)
 static void start_attempt(void *arg)
 {
     struct site_state *s = arg;
-    chain_init(&s->att, s->ctx, 6);
-    s->att.done = on_attempt;
-    s->att.arg = s;
-    chain_start(&s->att, s->r->url);
+    chain_init(&s->web->att, s->ctx, 6);
+    s->web->att.done = on_attempt;
+    s->web->att.arg = s;
+    chain_start(&s->web->att, s->r->url);
 }
 
 static bool is_internal(struct site_state *s, const char *url)
@@ -348,38 +363,38 @@ static enum v6m_resource_kind res_kind(unsigned page_kind)
 static void add_resources(struct site_state *s, const struct page_extract *pe)
 {
     for (size_t i = 0; i < pe->n_res; i++) {
-        if (s->n_res >= s->ctx->cfg->resources_cap)
+        if (s->web->n_res >= s->ctx->cfg->resources_cap)
             return;
         const char *u = pe->res[i].url;
         bool seen = false;
-        for (size_t j = 0; j < s->n_res_seen; j++)
-            if (strcmp(s->res_seen[j], u) == 0) {
+        for (size_t j = 0; j < s->web->n_res_seen; j++)
+            if (strcmp(s->web->res_seen[j], u) == 0) {
                 seen = true;
                 break;
             }
         if (seen)
             continue;
-        if (s->n_res_seen == s->cap_res_seen) {
-            size_t cap = s->cap_res_seen ? s->cap_res_seen * 2 : 32;
-            char **n = realloc(s->res_seen, cap * sizeof *n);
+        if (s->web->n_res_seen == s->web->cap_res_seen) {
+            size_t cap = s->web->cap_res_seen ? s->web->cap_res_seen * 2 : 32;
+            char **n = realloc(s->web->res_seen, cap * sizeof *n);
             if (!n)
                 return;
-            s->res_seen = n;
-            s->cap_res_seen = cap;
+            s->web->res_seen = n;
+            s->web->cap_res_seen = cap;
         }
-        if (s->n_res == s->cap_res) {
-            size_t cap = s->cap_res ? s->cap_res * 2 : 32;
-            struct res_test *n = realloc(s->res, cap * sizeof *n);
+        if (s->web->n_res == s->web->cap_res) {
+            size_t cap = s->web->cap_res ? s->web->cap_res * 2 : 32;
+            struct res_test *n = realloc(s->web->res, cap * sizeof *n);
             if (!n)
                 return;
-            s->res = n;
-            s->cap_res = cap;
+            s->web->res = n;
+            s->web->cap_res = cap;
         }
         char *copy = strdup(u);
         if (!copy)
             return;
-        s->res_seen[s->n_res_seen++] = copy;
-        struct res_test *rt = &s->res[s->n_res++];
+        s->web->res_seen[s->web->n_res_seen++] = copy;
+        struct res_test *rt = &s->web->res[s->web->n_res++];
         memset(rt, 0, sizeof *rt);
         rt->s = s;
         rt->url = copy;
@@ -391,8 +406,8 @@ static void start_resources(struct site_state *s, size_t from)
 {
     /* res[] may have been reallocated while queuing: chains point back at
      * their res_test, so start them only after all are queued. */
-    for (size_t i = from; i < s->n_res; i++) {
-        struct res_test *rt = &s->res[i];
+    for (size_t i = from; i < s->web->n_res; i++) {
+        struct res_test *rt = &s->web->res[i];
         chain_init(&rt->ch, s->ctx, 0);
         rt->ch.discard_body = true;
         rt->ch.done = on_res;
@@ -417,7 +432,7 @@ static void collect_internal(struct site_state *s, const struct page_extract *pe
 {
     for (size_t i = 0; i < pe->n_links; i++) {
         const char *u = pe->links[i].url;
-        if (sorted_has(s->known, s->n_known, u) || !is_internal(s, u))
+        if (sorted_has(s->web->known, s->web->n_known, u) || !is_internal(s, u))
             continue;
         if (*n == *cap) {
             size_t c = *cap ? *cap * 2 : 64;
@@ -451,18 +466,18 @@ static size_t sort_unique(char **v, size_t n)
 
 static void add_known(struct site_state *s, const char *u)
 {
-    char **n = realloc(s->known, (s->n_known + 1) * sizeof *n);
+    char **n = realloc(s->web->known, (s->web->n_known + 1) * sizeof *n);
     if (!n)
         return;
-    s->known = n;
+    s->web->known = n;
     /* In the links' normal form, so "http://WWW.X.LAB" matches "http://www.x.lab/". */
     char *copy = url_resolve(NULL, u);
     if (!copy)
         copy = strdup(u);
     if (!copy)
         return;
-    s->known[s->n_known++] = copy;
-    s->n_known = sort_unique(s->known, s->n_known);
+    s->web->known[s->web->n_known++] = copy;
+    s->web->n_known = sort_unique(s->web->known, s->web->n_known);
 }
 
 /* Build link tests from candidates: sample to cap, keep sample order
@@ -507,17 +522,17 @@ static void w5_compare(struct site_state *s)
 {
     struct v6m_site_result *r = s->r;
     r->similarity_distance = UINT32_MAX;
-    if (!(s->home6_used && s->home4_used && s->home6.outcome == CH_RESPONSE &&
-          s->home4.outcome == CH_RESPONSE))
+    if (!(s->web->home6_used && s->web->home4_used && s->web->home6.outcome == CH_RESPONSE &&
+          s->web->home4.outcome == CH_RESPONSE))
         return;
-    r->similarity_distance = similar_distance(s->home6.body, s->home6.body_len, s->home4.body,
-                                              s->home4.body_len);
+    r->similarity_distance = similar_distance(s->web->home6.body, s->web->home6.body_len, s->web->home4.body,
+                                              s->web->home4.body_len);
     struct page_limits lim = page_lim(s->ctx);
     struct page_extract p6, p4;
     memset(&p6, 0, sizeof p6);
     memset(&p4, 0, sizeof p4);
-    page_extract(s->home6.final_url, s->home6.body, s->home6.body_len, &lim, &p6);
-    page_extract(s->home4.final_url, s->home4.body, s->home4.body_len, &lim, &p4);
+    page_extract(s->web->home6.final_url, s->web->home6.body, s->web->home6.body_len, &lim, &p6);
+    page_extract(s->web->home4.final_url, s->web->home4.body, s->web->home4.body_len, &lim, &p4);
     const char **a = calloc(p6.n_links + 1, sizeof *a);
     const char **b = calloc(p4.n_links + 1, sizeof *b);
     if (a && b) {
@@ -544,28 +559,28 @@ static void start_level2(struct site_state *s)
     w5_compare(s);
 
     /* W4: W3's fetch is the first attempt. */
-    if (s->home6_used) {
-        s->att_done = 1;
-        s->att_ok = chain_ok_2xx(&s->home6) ? 1 : 0;
-        if (!s->att_ok)
-            chain_describe(&s->home6, s->att_fail, sizeof s->att_fail);
+    if (s->web->home6_used) {
+        s->web->att_done = 1;
+        s->web->att_ok = chain_ok_2xx(&s->web->home6) ? 1 : 0;
+        if (!s->web->att_ok)
+            chain_describe(&s->web->home6, s->web->att_fail, sizeof s->web->att_fail);
         if (ctx->cfg->attempts > 1) {
             s->pending++;
-            loop_timer_init(&s->att_timer, start_attempt, s);
-            loop_timer_after(ctx->loop, &s->att_timer,
+            loop_timer_init(&s->web->att_timer, start_attempt, s);
+            loop_timer_after(ctx->loop, &s->web->att_timer,
                              (uint64_t)ctx->cfg->attempt_spacing_ms * 1000000ull);
         }
     }
 
     if (ctx->cfg->crawl) {
         struct chain *base = NULL;
-        if (s->home6_used && chain_ok_2xx(&s->home6))
-            base = &s->home6;
-        else if (s->home4_used && chain_ok_2xx(&s->home4))
-            base = &s->home4;
+        if (s->web->home6_used && chain_ok_2xx(&s->web->home6))
+            base = &s->web->home6;
+        else if (s->web->home4_used && chain_ok_2xx(&s->web->home4))
+            base = &s->web->home4;
         add_known(s, s->r->url);
         if (base) {
-            s->crawl_base = strdup(base->final_url);
+            s->web->crawl_base = strdup(base->final_url);
             add_known(s, base->final_url);
             struct page_limits lim = page_lim(ctx);
             struct page_extract pe;
@@ -578,18 +593,18 @@ static void start_level2(struct site_state *s)
             s->r->l2_found = (unsigned)n;
             for (size_t i = 0; i < n; i++)
                 add_known(s, cands[i]);
-            s->l2 = make_tests(s, cands, n, ctx->cfg->l2_cap, &s->n_l2, 2);
+            s->web->l2 = make_tests(s, cands, n, ctx->cfg->l2_cap, &s->web->n_l2, 2);
             add_resources(s, &pe);
             page_extract_release(&pe);
-            start_link_tests(s, s->l2, s->n_l2, 2);
+            start_link_tests(s, s->web->l2, s->web->n_l2, 2);
             start_resources(s, 0);
         }
     }
     /* Bodies of the home page are no longer needed. */
-    free(s->home6.body);
-    free(s->home4.body);
-    s->home6.body = s->home4.body = NULL;
-    s->home6.body_len = s->home4.body_len = 0;
+    free(s->web->home6.body);
+    free(s->web->home4.body);
+    s->web->home6.body = s->web->home4.body = NULL;
+    s->web->home6.body_len = s->web->home4.body_len = 0;
     pending_done(s);
 }
 
@@ -599,10 +614,10 @@ static void start_level3(struct site_state *s)
     s->pending = 1;
     char **cands = NULL;
     size_t n = 0, cap = 0;
-    size_t res_from = s->n_res;
+    size_t res_from = s->web->n_res;
     struct page_limits lim = page_lim(ctx);
-    for (size_t i = 0; i < s->n_l2; i++) {
-        struct link_test *lt = &s->l2[i];
+    for (size_t i = 0; i < s->web->n_l2; i++) {
+        struct link_test *lt = &s->web->l2[i];
         struct chain *src = chain_ok_2xx(&lt->ch) ? &lt->ch
                             : (lt->disc_used && chain_ok_2xx(&lt->disc)) ? &lt->disc : NULL;
         if (!src || !src->body_len)
@@ -625,8 +640,8 @@ static void start_level3(struct site_state *s)
     }
     n = sort_unique(cands, n);
     s->r->l3_found = (unsigned)n;
-    s->l3 = make_tests(s, cands, n, ctx->cfg->l3_cap, &s->n_l3, 3);
-    start_link_tests(s, s->l3, s->n_l3, 3);
+    s->web->l3 = make_tests(s, cands, n, ctx->cfg->l3_cap, &s->web->n_l3, 3);
+    start_link_tests(s, s->web->l3, s->web->n_l3, 3);
     start_resources(s, res_from);
     pending_done(s);
 }
@@ -756,13 +771,13 @@ static void verdict_w3(struct site_state *s)
                   "");
         return;
     }
-    if (w1->state == V6M_CHECK_FAIL || !s->home6_used) {
+    if (w1->state == V6M_CHECK_FAIL || !s->web->home6_used) {
         char m[700];
         snprintf(m, sizeof m, "the home page cannot load over IPv6: %s", w1->message);
         set_check(s, V6M_W3, V6M_CHECK_FAIL, w1->code[0] ? w1->code : "W1_NO_AAAA", m, "");
         return;
     }
-    const struct chain *c = &s->home6;
+    const struct chain *c = &s->web->home6;
     struct textbuf ev = {0};
     hops_evidence(&ev, c);
     char code[48] = "", m[800] = "";
@@ -772,8 +787,8 @@ static void verdict_w3(struct site_state *s)
     } else if (c->outcome == CH_RESPONSE) {
         util_strlcpy(code, "W3_HTTP_STATUS", sizeof code);
         char over4[64] = "";
-        if (s->home4_used && s->home4.outcome == CH_RESPONSE)
-            snprintf(over4, sizeof over4, " (over IPv4: HTTP %ld)", s->home4.final_status);
+        if (s->web->home4_used && s->web->home4.outcome == CH_RESPONSE)
+            snprintf(over4, sizeof over4, " (over IPv4: HTTP %ld)", s->web->home4.final_status);
         snprintf(m, sizeof m, "the home page over IPv6 ends with HTTP %ld at %s%s",
                  c->final_status, c->final_url ? c->final_url : s->r->url, over4);
     } else if (c->outcome == CH_DNS && c->n_hops > 1) {
@@ -800,31 +815,31 @@ static void verdict_w4(struct site_state *s)
 {
     struct v6m_check *c = &s->r->check[V6M_W4];
     unsigned n = s->ctx->cfg->attempts;
-    s->r->attempts = s->home6_used ? s->att_done : n;
-    s->r->attempts_ok = s->att_ok;
+    s->r->attempts = s->web->home6_used ? s->web->att_done : n;
+    s->r->attempts_ok = s->web->att_ok;
     if (!s->ctx->v6_testable) {
         set_check(s, V6M_W4, V6M_CHECK_NOT_TESTABLE, "", "this vantage point has no working IPv6",
                   "");
         return;
     }
     c->total = s->r->attempts;
-    c->passed = s->att_ok;
+    c->passed = s->web->att_ok;
     c->rate = c->total ? (double)c->passed / c->total : 0;
-    if (!s->home6_used) {
+    if (!s->web->home6_used) {
         struct v6m_check *w1 = &s->r->check[V6M_W1];
         char m[700];
         snprintf(m, sizeof m, "no attempt over IPv6 was possible: %s", w1->message);
         set_check(s, V6M_W4, V6M_CHECK_FAIL, w1->code[0] ? w1->code : "W1_NO_AAAA", m, "");
         return;
     }
-    if (s->att_ok == s->att_done) {
+    if (s->web->att_ok == s->web->att_done) {
         set_check(s, V6M_W4, V6M_CHECK_PASS, "", "", "");
         return;
     }
     char m[600];
     snprintf(m, sizeof m, "%u of %u attempts over IPv6 reached the home page; a failure: %s",
-             s->att_ok, s->att_done, s->att_fail);
-    set_check(s, V6M_W4, V6M_CHECK_FAIL, s->att_ok ? "W4_FLAKY" : "W4_FAILED", m, "");
+             s->web->att_ok, s->web->att_done, s->web->att_fail);
+    set_check(s, V6M_W4, V6M_CHECK_FAIL, s->web->att_ok ? "W4_FLAKY" : "W4_FAILED", m, "");
 }
 
 static bool port_open(const struct port_probe *p)
@@ -850,33 +865,33 @@ static void verdict_w5(struct site_state *s)
     }
     struct textbuf m = {0}, ev = {0};
     char code[40] = "";
-    long st6 = s->home6_used && s->home6.outcome == CH_RESPONSE ? s->home6.final_status : 0;
-    long st4 = s->home4_used && s->home4.outcome == CH_RESPONSE ? s->home4.final_status : 0;
+    long st6 = s->web->home6_used && s->web->home6.outcome == CH_RESPONSE ? s->web->home6.final_status : 0;
+    long st4 = s->web->home4_used && s->web->home4.outcome == CH_RESPONSE ? s->web->home4.final_status : 0;
     if (st6 != st4) {
         util_strlcpy(code, "W5_STATUS", sizeof code);
         if (st6 && st4)
             textbuf_add(&m, "the home page answers HTTP %ld over IPv6 but HTTP %ld over IPv4", st6, st4);
         else if (!st6)
             textbuf_add(&m, "the home page gives no answer over IPv6 (%s) but HTTP %ld over IPv4",
-                        s->home6_used ? s->home6.detail : "no AAAA", st4);
+                        s->web->home6_used ? s->web->home6.detail : "no AAAA", st4);
         else
             textbuf_add(&m, "the home page answers HTTP %ld over IPv6 but nothing over IPv4 (%s)",
-                        st6, s->home4.detail);
+                        st6, s->web->home4.detail);
     }
     /* Ports 80 and 443: compare open/closed per family (only when both
      * families have an address). */
     if (s->host.n_v6_global) {
         for (int i = 0; i < 2; i++) {
-            bool o6 = port_open(&s->ports[i]), o4 = port_open(&s->ports[i + 2]);
-            textbuf_add(&ev, "%sport %u: IPv6 %s, IPv4 %s", ev.len ? "; " : "", s->ports[i].port,
-                        o6 ? "open" : s->ports[i].done ? tcp_status_name(s->ports[i].res.status) : "not tried",
-                        o4 ? "open" : s->ports[i + 2].done ? tcp_status_name(s->ports[i + 2].res.status) : "not tried");
+            bool o6 = port_open(&s->web->ports[i]), o4 = port_open(&s->web->ports[i + 2]);
+            textbuf_add(&ev, "%sport %u: IPv6 %s, IPv4 %s", ev.len ? "; " : "", s->web->ports[i].port,
+                        o6 ? "open" : s->web->ports[i].done ? tcp_status_name(s->web->ports[i].res.status) : "not tried",
+                        o4 ? "open" : s->web->ports[i + 2].done ? tcp_status_name(s->web->ports[i + 2].res.status) : "not tried");
             if (o6 != o4) {
                 if (!code[0])
                     util_strlcpy(code, "W5_PORTS", sizeof code);
                 textbuf_add(&m, "%sport %u is open over IPv%d but not over IPv%d (%s)",
-                            m.len ? "; " : "", s->ports[i].port, o6 ? 6 : 4, o6 ? 4 : 6,
-                            o6 ? s->ports[i + 2].res.detail : s->ports[i].res.detail);
+                            m.len ? "; " : "", s->web->ports[i].port, o6 ? 6 : 4, o6 ? 4 : 6,
+                            o6 ? s->web->ports[i + 2].res.detail : s->web->ports[i].res.detail);
             }
         }
     }
@@ -927,7 +942,7 @@ static void verdict_links(struct site_state *s, enum v6m_check_id id, struct lin
         set_check(s, id, V6M_CHECK_NOT_TESTABLE, "", "this vantage point has no working IPv6", "");
         return;
     }
-    if (!s->crawl_base) {
+    if (!s->web->crawl_base) {
         char m[300];
         snprintf(m, sizeof m, "the home page could not be loaded over IPv6 or IPv4, so its %s links are unknown",
                  level);
@@ -977,7 +992,8 @@ static void verdict_links(struct site_state *s, enum v6m_check_id id, struct lin
 static void fill_urls(struct site_state *s)
 {
     struct v6m_site_result *r = s->r;
-    size_t n = 1 + s->n_l2 + s->n_l3;
+    const struct site_web *w = s->web; /* NULL: DNS only, the home page alone */
+    size_t n = 1 + (w ? w->n_l2 + w->n_l3 : 0);
     r->urls = calloc(n, sizeof *r->urls);
     if (!r->urls)
         return;
@@ -989,12 +1005,12 @@ static void fill_urls(struct site_state *s)
     u->level = 1;
     u->has_aaaa = s->host.n_v6_global > 0;
     u->pass = r->check[V6M_W3].state == V6M_CHECK_PASS;
-    u->status = s->home6_used && s->home6.outcome == CH_RESPONSE ? s->home6.final_status : 0;
+    u->status = w && w->home6_used && w->home6.outcome == CH_RESPONSE ? w->home6.final_status : 0;
     u->code = strpool_keep(s->sp, r->check[V6M_W3].code);
     u->detail = r->check[V6M_W3].message;
-    for (int lvl = 2; lvl <= 3; lvl++) {
-        struct link_test *v = lvl == 2 ? s->l2 : s->l3;
-        size_t nv = lvl == 2 ? s->n_l2 : s->n_l3;
+    for (int lvl = 2; w && lvl <= 3; lvl++) {
+        struct link_test *v = lvl == 2 ? w->l2 : w->l3;
+        size_t nv = lvl == 2 ? w->n_l2 : w->n_l3;
         for (size_t i = 0; i < nv; i++) {
             u = &r->urls[k++];
             struct url_parts p;
@@ -1017,14 +1033,15 @@ static void fill_urls(struct site_state *s)
 static void fill_resources(struct site_state *s)
 {
     struct v6m_site_result *r = s->r;
-    r->resources = calloc(s->n_res ? s->n_res : 1, sizeof *r->resources);
+    size_t n_res = s->web ? s->web->n_res : 0;
+    r->resources = calloc(n_res ? n_res : 1, sizeof *r->resources);
     if (!r->resources)
         return;
     struct textbuf blockers = {0};
     char **bl = NULL;
     size_t nbl = 0;
-    for (size_t i = 0; i < s->n_res; i++) {
-        struct res_test *rt = &s->res[i];
+    for (size_t i = 0; i < n_res; i++) {
+        struct res_test *rt = &s->web->res[i];
         struct v6m_resource *o = &r->resources[i];
         struct url_parts p;
         o->url = strpool_keep(s->sp, rt->url);
@@ -1062,7 +1079,7 @@ static void fill_resources(struct site_state *s)
             r->res_bytes_v6 += o->bytes;
     }
     free(bl);
-    r->n_resources = s->n_res;
+    r->n_resources = n_res;
     r->resource_concentration = r->res_bytes ? (double)r->res_bytes_v6 / (double)r->res_bytes : -1;
     r->ipv6_only_blockers = strpool_keep(s->sp, blockers.s);
     textbuf_release(&blockers);
@@ -1095,23 +1112,34 @@ static void finish(struct site_state *s)
     const char *m = w1_message(s, code, sizeof code);
     set_check(s, V6M_W1, code[0] ? V6M_CHECK_FAIL : V6M_CHECK_PASS, code, m, r->cname_chain);
     verdict_w2(s);
-    verdict_w3(s);
-    verdict_w4(s);
-    verdict_w5(s);
-    verdict_links(s, V6M_W6, s->l2, s->n_l2, r->l2_found);
-    verdict_links(s, V6M_W7, s->l3, s->n_l3, r->l3_found);
-    if (ctx->cfg->dns_only)
+    const struct site_web *w = s->web;
+    if (w) {
+        verdict_w3(s);
+        verdict_w4(s);
+        verdict_w5(s);
+        verdict_links(s, V6M_W6, w->l2, w->n_l2, r->l2_found);
+        verdict_links(s, V6M_W7, w->l3, w->n_l3, r->l3_found);
+    } else {
+        /* DNS only: W3..W7 were not run. W4's attempts read as in a run
+         * where no attempt over IPv6 started (verdict_w4). The message is
+         * a literal: it outlives every result, no copy needed. */
+        r->attempts = ctx->cfg->attempts;
+        r->attempts_ok = 0;
         for (int i = V6M_W3; i < V6M_CHECKS; i++) {
-            set_check(s, (enum v6m_check_id)i, V6M_CHECK_SKIPPED, "",
-                      "not requested (DNS checks only)", "");
-            r->check[i].rate = -1;
-            r->check[i].passed = r->check[i].total = 0;
+            struct v6m_check *c = &r->check[i];
+            c->state = V6M_CHECK_SKIPPED;
+            c->code[0] = '\0';
+            c->message = "not requested (DNS checks only)";
+            c->evidence = "";
+            c->rate = -1;
+            c->passed = c->total = 0;
         }
+    }
 
     /* hops */
-    for (int f = 0; f < 2; f++) {
-        const struct chain *c = f == 0 ? &s->home6 : &s->home4;
-        bool used = f == 0 ? s->home6_used : s->home4_used;
+    for (int f = 0; w && f < 2; f++) {
+        const struct chain *c = f == 0 ? &w->home6 : &w->home4;
+        bool used = f == 0 ? w->home6_used : w->home4_used;
         if (!used || c->n_hops == 0)
             continue;
         struct v6m_hop *hv = calloc(c->n_hops, sizeof *hv);
@@ -1132,16 +1160,16 @@ static void finish(struct site_state *s)
             r->n_hops_v4 = c->n_hops;
         }
     }
-    r->status_v6 = s->home6_used && s->home6.outcome == CH_RESPONSE ? s->home6.final_status : 0;
-    r->status_v4 = s->home4_used && s->home4.outcome == CH_RESPONSE ? s->home4.final_status : 0;
+    r->status_v6 = w && w->home6_used && w->home6.outcome == CH_RESPONSE ? w->home6.final_status : 0;
+    r->status_v4 = w && w->home4_used && w->home4.outcome == CH_RESPONSE ? w->home4.final_status : 0;
 
     /* concentration */
-    for (size_t i = 0; i < s->n_l2; i++)
-        r->l2_pass += chain_ok_2xx(&s->l2[i].ch);
-    for (size_t i = 0; i < s->n_l3; i++)
-        r->l3_pass += chain_ok_2xx(&s->l3[i].ch);
-    r->l2_total = (unsigned)s->n_l2;
-    r->l3_total = (unsigned)s->n_l3;
+    for (size_t i = 0; w && i < w->n_l2; i++)
+        r->l2_pass += chain_ok_2xx(&w->l2[i].ch);
+    for (size_t i = 0; w && i < w->n_l3; i++)
+        r->l3_pass += chain_ok_2xx(&w->l3[i].ch);
+    r->l2_total = w ? (unsigned)w->n_l2 : 0;
+    r->l3_total = w ? (unsigned)w->n_l3 : 0;
     unsigned home_pass = r->check[V6M_W3].state == V6M_CHECK_PASS;
     r->link_concentration = ctx->v6_testable
         ? (double)(home_pass + r->l2_pass + r->l3_pass) / (double)(1 + r->l2_total + r->l3_total)
@@ -1180,7 +1208,7 @@ static void site_advance(struct site_state *s)
         return;
     case PH_LEVEL2:
         s->phase = PH_LEVEL3;
-        if (s->ctx->cfg->crawl && s->crawl_base)
+        if (s->ctx->cfg->crawl && s->web->crawl_base)
             start_level3(s);
         else
             site_advance(s);
@@ -1197,12 +1225,25 @@ static void site_advance(struct site_state *s)
 
 void site_job_start(struct probe_job *job, struct v6m_site_result *r, struct strpool *sp)
 {
-    struct site_state *s = calloc(1, sizeof *s);
+    /* Not calloc: host and zone are 20 kB of arrays that are read only up
+     * to their counts (resolver_host_clear); the rest is cleared here. */
+    struct probe_ctx *ctx = job->ctx;
+    struct site_state *s = ctx->site_spare;
+    if (s) {
+        ctx->site_spare = s->next_spare;
+        ctx->n_site_spare--;
+    } else {
+        s = malloc(sizeof *s);
+    }
     if (!s) {
         job->state = NULL;
         job->done(job->sched, job);
         return;
     }
+    memset(s, 0, offsetof(struct site_state, host));
+    resolver_host_clear(&s->host);
+    resolver_zone_clear(&s->zone);
+    s->web = NULL;
     job->state = s;
     s->job = job;
     s->ctx = job->ctx;
@@ -1220,7 +1261,16 @@ void site_job_start(struct probe_job *job, struct v6m_site_result *r, struct str
         r->check[i].message = r->check[i].evidence = "";
     }
     s->sample_seed = s->ctx->seed ^ hash_bytes(r->url, strlen(r->url), 0);
-    loop_timer_init(&s->att_timer, NULL, NULL);
+    if (!s->ctx->cfg->dns_only) {
+        s->web = calloc(1, sizeof *s->web);
+        if (!s->web) {
+            free(s);
+            job->state = NULL;
+            job->done(job->sched, job);
+            return;
+        }
+        loop_timer_init(&s->web->att_timer, NULL, NULL);
+    }
     struct url_parts p;
     if (!url_split(r->url, &p)) {
         r->host = strpool_keep(sp, "");
@@ -1271,42 +1321,69 @@ void site_job_start(struct probe_job *job, struct v6m_site_result *r, struct str
     pending_done(s);
 }
 
+static void site_web_release(struct site_state *s);
+
 void site_job_release(struct probe_job *job)
 {
     struct site_state *s = job->state;
     if (!s)
         return;
-    loop_timer_cancel(s->ctx->loop, &s->att_timer);
-    for (int i = 0; i < 4; i++)
-        if (s->ports[i].handle)
-            tcp_probe_cancel(s->ports[i].handle);
-    chain_release(&s->home6);
-    chain_release(&s->home4);
-    chain_release(&s->att);
-    for (size_t i = 0; i < s->n_l2; i++) {
-        chain_release(&s->l2[i].ch);
-        if (s->l2[i].disc_used)
-            chain_release(&s->l2[i].disc);
-        free(s->l2[i].url);
-    }
-    for (size_t i = 0; i < s->n_l3; i++) {
-        chain_release(&s->l3[i].ch);
-        free(s->l3[i].url);
-    }
-    for (size_t i = 0; i < s->n_res; i++)
-        chain_release(&s->res[i].ch);
-    for (size_t i = 0; i < s->n_res_seen; i++)
-        free(s->res_seen[i]);
-    for (size_t i = 0; i < s->n_known; i++)
-        free(s->known[i]);
-    free(s->known);
-    free(s->res_seen);
-    free(s->l2);
-    free(s->l3);
-    free(s->res);
-    free(s->crawl_base);
-    free(s);
+    if (s->web)
+        site_web_release(s);
     job->state = NULL;
+    struct probe_ctx *ctx = s->ctx;
+    if (ctx->n_site_spare < ctx->cfg->max_sites) {
+        s->next_spare = ctx->site_spare;
+        ctx->site_spare = s;
+        ctx->n_site_spare++;
+    } else {
+        free(s);
+    }
+}
+
+void site_states_free(struct probe_ctx *ctx)
+{
+    for (struct site_state *s = ctx->site_spare, *n; s; s = n) {
+        n = s->next_spare;
+        free(s);
+    }
+    ctx->site_spare = NULL;
+    ctx->n_site_spare = 0;
+}
+
+static void site_web_release(struct site_state *s)
+{
+    loop_timer_cancel(s->ctx->loop, &s->web->att_timer);
+    for (int i = 0; i < 4; i++)
+        if (s->web->ports[i].handle)
+            tcp_probe_cancel(s->web->ports[i].handle);
+    chain_release(&s->web->home6);
+    chain_release(&s->web->home4);
+    chain_release(&s->web->att);
+    for (size_t i = 0; i < s->web->n_l2; i++) {
+        chain_release(&s->web->l2[i].ch);
+        if (s->web->l2[i].disc_used)
+            chain_release(&s->web->l2[i].disc);
+        free(s->web->l2[i].url);
+    }
+    for (size_t i = 0; i < s->web->n_l3; i++) {
+        chain_release(&s->web->l3[i].ch);
+        free(s->web->l3[i].url);
+    }
+    for (size_t i = 0; i < s->web->n_res; i++)
+        chain_release(&s->web->res[i].ch);
+    for (size_t i = 0; i < s->web->n_res_seen; i++)
+        free(s->web->res_seen[i]);
+    for (size_t i = 0; i < s->web->n_known; i++)
+        free(s->web->known[i]);
+    free(s->web->known);
+    free(s->web->res_seen);
+    free(s->web->l2);
+    free(s->web->l3);
+    free(s->web->res);
+    free(s->web->crawl_base);
+    free(s->web);
+    s->web = NULL;
 }
 
 void site_result_drop_details(struct v6m_site_result *r)

@@ -122,6 +122,65 @@ static void test_names(void **state)
     assert_string_equal(addrclass_name(AC__COUNT), "?");
 }
 
+/* addr_text() writes what glibc's inet_ntop() writes (the oracle): every
+ * pattern of zero and non-zero groups (the "::" rules), the IPv4-mapped and
+ * -compatible forms and their near misses, random addresses, and the
+ * buffer-too-small case ("?"). */
+static void check_text(int family, const uint8_t *a)
+{
+    char want[64], got[64];
+    assert_non_null(inet_ntop(family == 4 ? AF_INET : AF_INET6, a, want, sizeof want));
+    addr_text(family, a, got, sizeof got);
+    assert_string_equal(got, want);
+    size_t n = strlen(want);
+    char small[64];
+    addr_text(family, a, small, n); /* one byte short for the NUL */
+    assert_string_equal(small, "?");
+    addr_text(family, a, small, n + 1);
+    assert_string_equal(small, want);
+}
+
+static void test_text_like_inet_ntop(void **state)
+{
+    (void)state;
+    uint8_t a[16];
+    /* every zero/non-zero pattern of the 8 groups, with group values that
+     * need 1..4 hex digits */
+    static const uint16_t vals[] = {0x1, 0xab, 0xfff, 0x2001, 0xffff};
+    for (unsigned mask = 0; mask < 256; mask++)
+        for (unsigned v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+            for (int g = 0; g < 8; g++) {
+                uint16_t w = (mask >> g) & 1 ? (uint16_t)(vals[(v + (unsigned)g) % 5]) : 0;
+                a[2 * g] = (uint8_t)(w >> 8);
+                a[2 * g + 1] = (uint8_t)w;
+            }
+            check_text(6, a);
+        }
+    /* mapped, compatible and near misses */
+    static const char *const forms[] = {
+        "::ffff:192.0.2.1", "::192.0.2.1", "::ffff:0.0.0.0", "::1", "::", "::0.0.0.2",
+        "::fffe:192.0.2.1", "0:0:0:0:1:ffff:c000:201", "64:ff9b::192.0.2.1", "::ffff:0:1",
+        "1::", "1:0:0:1::", "1::1:0:0:1", "fe80::1:0:0:0", "2001:db8:0:0:1:0:0:1",
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        assert_int_equal(inet_pton(AF_INET6, forms[i], a), 1);
+        check_text(6, a);
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 20000; k++) {
+        for (int i = 0; i < 16; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* many zero bytes, so that zero groups and runs are common */
+            a[i] = (x & 3) ? 0 : (uint8_t)(x >> 8);
+        }
+        check_text(6, a);
+        check_text(4, a);
+    }
+    static const uint8_t v4s[][4] = {{0, 0, 0, 0}, {255, 255, 255, 255}, {10, 9, 100, 99}};
+    for (size_t i = 0; i < 3; i++)
+        check_text(4, v4s[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_ietf_block),
         cmocka_unit_test(test_global_and_outside),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_text_like_inet_ntop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
