@@ -5,10 +5,10 @@
  *
  * Streaming: JSON lines and CSV rows are written one result at a time, so
  * the tool prints each site as it finishes and an interrupted run has
- * printed everything that finished. A site's line is built in memory and
- * written with one fwrite() (see "the site line" below); app and run lines
- * use the streaming writer of json_writer.c, with the same bytes. The terminal report needs the whole
- * run (it ranks), so it takes arrays of results.
+ * printed everything that finished. Each line is built in memory and
+ * written with one fwrite() (see "JSON lines, built in memory" below). The
+ * terminal report needs the whole run (it ranks), so it takes arrays of
+ * results.
  *
  * Untrusted text: names, URLs, messages and evidence come from the input
  * list and from the web (pages, headers, DNS). Before they leave:
@@ -42,7 +42,6 @@
 
 #include <v6mon/version.h>
 
-#include "report/json_writer.h"
 #include "report/textfmt.h"
 #include "util/strutil.h"
 
@@ -221,126 +220,29 @@ static size_t term_put(FILE *out, const char *s, size_t maxw, size_t pad)
     return w;
 }
 
-/* ---- JSON lines ------------------------------------------------------------------ */
-
-static void jstr(struct json_writer *w, const char *s)
-{
-    if (!s)
-        s = "";
-    if (utf8_valid(s)) {
-        json_string(w, s);
-        return;
-    }
-    char *r = utf8_repair(s);
-    json_string(w, r ? r : "");
-    if (!r)
-        w->failed = true;
-    free(r);
-}
-
-static void kstr(struct json_writer *w, const char *key, const char *s)
-{
-    json_key(w, key);
-    jstr(w, s);
-}
-
-static void ku64(struct json_writer *w, const char *key, uint64_t v)
-{
-    json_key(w, key);
-    json_u64(w, v);
-}
-
-static void ki64(struct json_writer *w, const char *key, int64_t v)
-{
-    json_key(w, key);
-    json_i64(w, v);
-}
-
-static void kbool(struct json_writer *w, const char *key, bool v)
-{
-    json_key(w, key);
-    json_bool(w, v);
-}
-
-/* A share or rate; null when negative (no sample). */
-static void kshare(struct json_writer *w, const char *key, double v)
-{
-    json_key(w, key);
-    if (v < 0 || v != v)
-        json_null(w);
-    else
-        json_double(w, v, 6);
-}
-
-/* A space-separated list as an array of strings. */
-static void kwords(struct json_writer *w, const char *key, const char *s)
-{
-    json_key(w, key);
-    json_begin_array(w);
-    const char *p = s ? s : "";
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ' ' && *e != '\t' && *e != ',')
-            e++;
-        if (e > p) {
-            size_t n = (size_t)(e - p);
-            char *word = malloc(n + 1);
-            if (!word) {
-                w->failed = true;
-                break;
-            }
-            memcpy(word, p, n);
-            word[n] = '\0';
-            jstr(w, word);
-            free(word);
-        }
-        p = e;
-    }
-    json_end_array(w);
-}
-
-static void ktime(struct json_writer *w, const char *utc_key, const char *ns_key, uint64_t ns)
-{
-    char buf[32];
-    json_key(w, utc_key);
-    if (ns)
-        json_string(w, util_format_utc(ns, buf, sizeof(buf)));
-    else
-        json_null(w);
-    ku64(w, ns_key, ns);
-}
-
-static uint64_t ms_of(uint64_t ns)
-{
-    return (ns + 500000u) / 1000000u;
-}
-
-static v6m_err finish_line(struct json_writer *w, FILE *out)
-{
-    bool ok = json_finish(w);
-    fputc('\n', out);
-    return ok && !ferror(out) ? V6M_OK : V6M_ERR_IO;
-}
-
-/* ---- the site line, built in memory ----------------------------------------------
+/* ---- JSON lines, built in memory -------------------------------------------------
  *
  * A site's line is ~2 kB and about 150 values; through the streaming
- * writer that was ~150 stdio calls and ~40 printf() conversions per site,
- * half of the prober's user time in a DNS-only run (10,000 sites a second).
- * The line is built here in one buffer (on the stack, the heap past 4 kB)
- * and leaves with one fwrite(). The bytes are the streaming writer's
- * (json_writer.c, compact mode): the same separators, the same escapes
- * (", \, \n, \r, \t, other C0 controls as \u00xx, everything else as is),
- * integers in decimal, doubles as "%.6g", non-finite numbers as null, and
- * invalid UTF-8 repaired to U+FFFD as jstr() does. */
+ * writer (json_writer.c) that was ~150 stdio calls and ~40 printf()
+ * conversions per site, half of the prober's user time in a DNS-only run
+ * (10,000 sites a second). Every line (site, app, run) is built here in
+ * one buffer (on the stack, the heap past 4 kB) and leaves with one
+ * fwrite(). The bytes are what the streaming writer wrote in compact mode:
+ * the same separators, the same escapes (", \, \n, \r, \t, other C0
+ * controls as \u00xx, everything else as is), integers in decimal, doubles
+ * as "%.6g", non-finite numbers as null, and invalid UTF-8 repaired to
+ * U+FFFD. */
 
 struct line {
     char *s;
     size_t len, cap;
     bool heap, failed;
 };
+
+static uint64_t ms_of(uint64_t ns)
+{
+    return (ns + 500000u) / 1000000u;
+}
 
 static bool line_grow(struct line *b, size_t n)
 {
@@ -440,7 +342,7 @@ static void line_escaped(struct line *b, const unsigned char *p, size_t n)
     line_ch(b, '"');
 }
 
-/* n bytes of text as a JSON string (jstr(): invalid UTF-8 -> U+FFFD).
+/* n bytes of text as a JSON string (invalid UTF-8 -> U+FFFD).
  * One pass checks the UTF-8 and escapes; on the first ill-formed byte the
  * string is taken back and written again from a repaired copy. */
 static void line_str_n(struct line *b, const char *s, size_t n)
@@ -554,7 +456,7 @@ static void line_double(struct line *b, double v)
         line_put(b, "null", 4);
 }
 
-/* kshare(): null when negative or NaN. */
+/* A share: null when negative or NaN. */
 static void lkshare(struct line *b, const char *key, double v)
 {
     line_key(b, key);
@@ -564,7 +466,7 @@ static void lkshare(struct line *b, const char *key, double v)
         line_double(b, v);
 }
 
-/* kwords(): a space-separated list as an array of strings. */
+/* A space-separated list as an array of strings. */
 static void lkwords(struct line *b, const char *key, const char *s)
 {
     line_key(b, key);
@@ -583,6 +485,32 @@ static void lkwords(struct line *b, const char *key, const char *s)
         p = e;
     }
     line_ch(b, ']');
+}
+
+/* "utc_key":"2025-11-26T12:26:40Z" (null for 0),"ns_key":ns */
+static void lktime(struct line *b, const char *utc_key, const char *ns_key, uint64_t ns)
+{
+    char utc[32];
+    line_key(b, utc_key);
+    if (ns)
+        line_str(b, util_format_utc(ns, utc, sizeof utc));
+    else
+        line_put(b, "null", 4);
+    lku64(b, ns_key, ns);
+}
+
+/* The line's newline, one fwrite(), and the buffer released. */
+static v6m_err line_finish(struct line *b, FILE *out)
+{
+    line_ch(b, '\n');
+    bool ok = !b->failed;
+    if (b->len)
+        fwrite(b->s, 1, b->len, out);
+    if (b->failed) /* out of memory: the line is cut short, but ends */
+        fputc('\n', out);
+    if (b->heap)
+        free(b->s);
+    return ok && !ferror(out) ? V6M_OK : V6M_ERR_IO;
 }
 
 static void line_hops(struct line *b, const char *key, const struct v6m_hop *h, size_t n)
@@ -712,56 +640,44 @@ v6m_err v6m_report_probe_site_jsonl(FILE *out, const struct v6m_site_result *r)
         }
         line_ch(b, ']');
     }
-    char utc[32];
-    line_key(b, "started_utc");
-    if (r->started_ns)
-        line_str(b, util_format_utc(r->started_ns, utc, sizeof utc));
-    else
-        line_put(b, "null", 4);
-    lku64(b, "started_ns", r->started_ns);
+    lktime(b, "started_utc", "started_ns", r->started_ns);
     lku64(b, "duration_ms", ms_of(r->duration_ns));
     line_ch(b, '}');
-    line_ch(b, '\n');
-    bool ok = !b->failed;
-    if (b->len)
-        fwrite(b->s, 1, b->len, out);
-    if (b->failed) /* out of memory: the line is cut short, but ends */
-        fputc('\n', out);
-    if (b->heap)
-        free(b->s);
-    return ok && !ferror(out) ? V6M_OK : V6M_ERR_IO;
+    return line_finish(b, out);
 }
 
 v6m_err v6m_report_probe_app_jsonl(FILE *out, const struct v6m_app_result *a)
 {
-    struct json_writer w;
-    json_init(&w, out, false);
-    json_begin_object(&w);
-    kstr(&w, "type", "app");
-    kstr(&w, "name", a->name);
-    kstr(&w, "category", a->category);
-    kbool(&w, "testable", a->testable);
-    kbool(&w, "supported", a->supported);
-    ku64(&w, "n_domains", a->n_domains);
-    ku64(&w, "n_domains_ok", a->n_domains_ok);
-    json_key(&w, "domains");
-    json_begin_array(&w);
+    char stackbuf[4096];
+    struct line lb = {.s = stackbuf, .cap = sizeof stackbuf};
+    struct line *b = &lb;
+    line_ch(b, '{');
+    lkstr(b, "type", "app");
+    lkstr(b, "name", a->name);
+    lkstr(b, "category", a->category);
+    lkbool(b, "testable", a->testable);
+    lkbool(b, "supported", a->supported);
+    lku64(b, "n_domains", a->n_domains);
+    lku64(b, "n_domains_ok", a->n_domains_ok);
+    line_key(b, "domains");
+    line_ch(b, '[');
     for (size_t i = 0; a->domains && i < a->n_domains_listed; i++) {
         const struct v6m_app_domain *d = &a->domains[i];
-        json_begin_object(&w);
-        kstr(&w, "domain", d->domain);
-        kbool(&w, "has_aaaa", d->has_aaaa);
-        kbool(&w, "answers_v6", d->answers_v6);
-        ki64(&w, "status", d->status);
-        kwords(&w, "addrs_v6", d->addrs_v6);
-        kstr(&w, "code", d->code);
-        kstr(&w, "detail", d->detail);
-        json_end_object(&w);
+        line_sep(b);
+        line_ch(b, '{');
+        lkstr(b, "domain", d->domain);
+        lkbool(b, "has_aaaa", d->has_aaaa);
+        lkbool(b, "answers_v6", d->answers_v6);
+        lki64(b, "status", d->status);
+        lkwords(b, "addrs_v6", d->addrs_v6);
+        lkstr(b, "code", d->code);
+        lkstr(b, "detail", d->detail);
+        line_ch(b, '}');
     }
-    json_end_array(&w);
-    ku64(&w, "duration_ms", ms_of(a->duration_ns));
-    json_end_object(&w);
-    return finish_line(&w, out);
+    line_ch(b, ']');
+    lku64(b, "duration_ms", ms_of(a->duration_ns));
+    line_ch(b, '}');
+    return line_finish(b, out);
 }
 
 static double run_seconds(const struct v6m_probe_info *info)
@@ -773,42 +689,43 @@ static double run_seconds(const struct v6m_probe_info *info)
 
 v6m_err v6m_report_probe_run_jsonl(FILE *out, const struct v6m_probe_info *info)
 {
-    struct json_writer w;
+    char stackbuf[4096];
+    struct line lb = {.s = stackbuf, .cap = sizeof stackbuf};
+    struct line *b = &lb;
     char seed[24];
-    json_init(&w, out, false);
-    json_begin_object(&w);
-    kstr(&w, "type", "run");
-    kstr(&w, "schema", "v6mon.probe/1");
-    kstr(&w, "tool_version", v6m_version());
-    ktime(&w, "started_utc", "started_ns", info->started_ns);
-    ktime(&w, "finished_utc", "finished_ns", info->finished_ns);
+    line_ch(b, '{');
+    lkstr(b, "type", "run");
+    lkstr(b, "schema", "v6mon.probe/1");
+    lkstr(b, "tool_version", v6m_version());
+    lktime(b, "started_utc", "started_ns", info->started_ns);
+    lktime(b, "finished_utc", "finished_ns", info->finished_ns);
     double secs = run_seconds(info);
-    kshare(&w, "duration_s", secs);
-    kshare(&w, "sites_per_s", secs > 0 ? (double)info->sites_done / secs : -1);
+    lkshare(b, "duration_s", secs);
+    lkshare(b, "sites_per_s", secs > 0 ? (double)info->sites_done / secs : -1);
     /* The seed as a decimal string: a uint64 does not survive a trip
      * through a double (JavaScript); --seed takes it back as given. */
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)info->seed);
-    kstr(&w, "seed", seed);
-    kstr(&w, "resolver", info->resolver);
-    json_key(&w, "vantage");
-    json_begin_object(&w);
-    kbool(&w, "checked", info->vantage.checked);
-    kbool(&w, "v4_ok", info->vantage.v4_ok);
-    kbool(&w, "v6_ok", info->vantage.v6_ok);
-    kstr(&w, "detail", info->vantage.detail);
-    json_end_object(&w);
-    ku64(&w, "sites_total", info->sites_total);
-    ku64(&w, "sites_done", info->sites_done);
-    ku64(&w, "apps_total", info->apps_total);
-    ku64(&w, "apps_done", info->apps_done);
-    kbool(&w, "interrupted", info->interrupted);
-    ku64(&w, "dns_queries", info->dns_queries);
-    ku64(&w, "dns_timeouts", info->dns_timeouts);
-    ku64(&w, "http_requests", info->http_requests);
-    ku64(&w, "http_failures", info->http_failures);
-    ku64(&w, "bytes", info->bytes);
-    json_end_object(&w);
-    return finish_line(&w, out);
+    lkstr(b, "seed", seed);
+    lkstr(b, "resolver", info->resolver);
+    line_key(b, "vantage");
+    line_ch(b, '{');
+    lkbool(b, "checked", info->vantage.checked);
+    lkbool(b, "v4_ok", info->vantage.v4_ok);
+    lkbool(b, "v6_ok", info->vantage.v6_ok);
+    lkstr(b, "detail", info->vantage.detail);
+    line_ch(b, '}');
+    lku64(b, "sites_total", info->sites_total);
+    lku64(b, "sites_done", info->sites_done);
+    lku64(b, "apps_total", info->apps_total);
+    lku64(b, "apps_done", info->apps_done);
+    lkbool(b, "interrupted", info->interrupted);
+    lku64(b, "dns_queries", info->dns_queries);
+    lku64(b, "dns_timeouts", info->dns_timeouts);
+    lku64(b, "http_requests", info->http_requests);
+    lku64(b, "http_failures", info->http_failures);
+    lku64(b, "bytes", info->bytes);
+    line_ch(b, '}');
+    return line_finish(b, out);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
