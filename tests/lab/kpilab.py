@@ -400,6 +400,7 @@ def byterange_streams(vroot):
         vdir = os.path.dirname(uri)
         os.makedirs(os.path.join(hbr, vdir), exist_ok=True)
         lines, off, segs = [], 0, []
+        last_extinf = float(SEGMENT_S)  # ffmpeg writes EXTINF before every URI
         with open(os.path.join(hbr, vdir, "all.ts"), "wb") as big:
             for l in open(src_pl).read().splitlines():
                 if l and not l.startswith("#"):
