@@ -145,6 +145,28 @@ void strpool_release(struct strpool *sp)
     memset(sp, 0, sizeof *sp);
 }
 
+void textbuf_put(struct textbuf *t, const char *p, size_t n)
+{
+    if (t->cap - t->len <= n) {
+        size_t cap = t->cap ? t->cap : 128;
+        while (cap <= t->len + n)
+            cap *= 2;
+        char *ns = realloc(t->s, cap);
+        if (!ns)
+            return;
+        t->s = ns;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, p, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+void textbuf_puts(struct textbuf *t, const char *s)
+{
+    textbuf_put(t, s, strlen(s));
+}
+
 void textbuf_add(struct textbuf *t, const char *fmt, ...)
 {
     va_list ap;

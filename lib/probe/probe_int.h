@@ -46,6 +46,9 @@ struct textbuf {
     size_t len, cap;
 };
 void textbuf_add(struct textbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Plain appends without a format (the hot lists: addresses, name servers). */
+void textbuf_put(struct textbuf *t, const char *p, size_t n);
+void textbuf_puts(struct textbuf *t, const char *s);
 void textbuf_release(struct textbuf *t);
 
 /* ---- the run context ---- */

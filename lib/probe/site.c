@@ -148,7 +148,9 @@ static const char *addr_list(struct site_state *s, const struct resolve_result *
     for (unsigned i = 0; i < rr->n_addrs; i++) {
         char b[64];
         addr_text(family, rr->addrs[i].addr, b, sizeof b);
-        textbuf_add(&t, "%s%s", i ? " " : "", b);
+        if (i)
+            textbuf_put(&t, " ", 1);
+        textbuf_puts(&t, b);
     }
     const char *out = strpool_keep(s->sp, t.s);
     textbuf_release(&t);
@@ -714,9 +716,14 @@ static void verdict_w2(struct site_state *s)
         char b[64] = "";
         if (n->n_v6_global)
             addr_text(6, n->v6, b, sizeof b);
-        textbuf_add(&ev, "%s%s: %s%s", i ? "; " : "", n->name,
-                    n->n_v6_global ? b : "no AAAA",
-                    n->n_v6_global ? (n->answered_v6 ? " answers over IPv6" : " does not answer over IPv6") : "");
+        if (i)
+            textbuf_put(&ev, "; ", 2);
+        textbuf_puts(&ev, n->name);
+        textbuf_put(&ev, ": ", 2);
+        textbuf_puts(&ev, n->n_v6_global ? b : "no AAAA");
+        textbuf_puts(&ev, n->n_v6_global ? (n->answered_v6 ? " answers over IPv6"
+                                                           : " does not answer over IPv6")
+                                         : "");
     }
     char msg[600];
     const char *code = "";

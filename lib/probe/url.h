@@ -66,6 +66,11 @@ bool url_split(const char *url, struct url_parts *out);
  * (without its fragment). */
 char *url_resolve(const char *base, const char *ref);
 
+/* The same two without the fast path for URLs already in the normal
+ * form (url.c, fast_normal): for the tests that compare both. */
+char *url_resolve_full(const char *base, const char *ref);
+bool url_split_full(const char *url, struct url_parts *out);
+
 /* Registrable domains. */
 struct url_psl;
 /* psl_latest(NULL): the newer of libpsl's built-in list and the system's

@@ -24,6 +24,9 @@ bool util_parse_duration(const char *s, uint64_t *ns_out);
 /* Format ns since the epoch as "2026-11-26T12:24:29Z" (UTC, seconds).
  * buf must hold 21 bytes. Returns buf. */
 char *util_format_utc(uint64_t ns, char *buf, size_t size);
+/* The same through gmtime_r() and strftime() (the reference the tests
+ * compare util_format_utc()'s own calendar arithmetic with). */
+char *util_format_utc_libc(uint64_t ns, char *buf, size_t size);
 /* "YYYY-MM-DD" of a time in seconds since the epoch (UTC); "?" if it
  * cannot be represented. Returns buf. */
 char *util_format_day(int64_t s, char *buf, size_t size);

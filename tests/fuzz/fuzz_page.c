@@ -12,6 +12,8 @@
  *   - url_resolve() with the input (up to its first NUL) as the reference,
  *     against the base and against NULL: the same normal-form promises;
  *     url_split() of the input: a host, a port, a path starting with '/';
+ *     both agree with url_resolve_full()/url_split_full() (the fast path
+ *     for URLs already in the normal form changes nothing);
  *     registrable domain and same-site of the split host;
  *   - similar_distance() of the two halves: <= 100, symmetric, 0 against
  *     itself; similar_strip() never grows its input;
@@ -129,13 +131,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ref[size] = '\0';
     for (int k = 0; k < 2; k++) {
         char *u = url_resolve(k ? NULL : base, ref);
+        /* the fast path for normal-form URLs agrees with the full one */
+        char *full = url_resolve_full(k ? NULL : base, ref);
+        if ((u == NULL) != (full == NULL) || (u && strcmp(u, full) != 0))
+            abort();
+        free(full);
         if (u) {
             check_url(u);
             free(u);
         }
     }
-    struct url_parts p;
-    if (url_split(ref, &p)) {
+    struct url_parts p, pf;
+    bool split_ok = url_split(ref, &p);
+    if (split_ok != url_split_full(ref, &pf) || strcmp(p.scheme, pf.scheme) != 0 ||
+        strcmp(p.host, pf.host) != 0 || p.port != pf.port || strcmp(p.path, pf.path) != 0 ||
+        p.is_ip_literal != pf.is_ip_literal || p.family != pf.family)
+        abort();
+    if (split_ok) {
         if (!p.host[0] || p.port == 0 || p.path[0] != '/' ||
             (p.is_ip_literal != (p.family == 4 || p.family == 6)))
             abort();

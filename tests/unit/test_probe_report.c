@@ -365,6 +365,74 @@ static void test_jsonl(void **state)
     free(text);
 }
 
+/* Every special byte at every position of strings up to 40 bytes: the
+ * writer scans eight plain bytes at a time, so a byte it must escape or
+ * check (control, quote, backslash, DEL, UTF-8 lead, a lone continuation
+ * byte) lands at each offset of a word and in the tail. The expected
+ * text comes from a byte-at-a-time escaper written here. */
+static size_t ref_escape(const char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '"' || c == '\\') {
+            out[w++] = '\\';
+            out[w++] = (char)c;
+        } else if (c == '\n') {
+            memcpy(out + w, "\\n", 2), w += 2;
+        } else if (c == '\r') {
+            memcpy(out + w, "\\r", 2), w += 2;
+        } else if (c == '\t') {
+            memcpy(out + w, "\\t", 2), w += 2;
+        } else if (c < 0x20) {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            memcpy(out + w, u, 6), w += 6;
+        } else if (c == 0xc3 && i + 1 < n && ((unsigned char)in[i + 1] & 0xc0) == 0x80) {
+            out[w++] = (char)c; /* the only lead byte used: a two-byte sequence */
+            out[w++] = in[++i];
+        } else if (c >= 0x80) {
+            memcpy(out + w, "\xef\xbf\xbd", 3), w += 3; /* a lone byte: U+FFFD */
+        } else {
+            out[w++] = (char)c;
+        }
+    }
+    out[w] = '\0';
+    return w;
+}
+
+static void test_jsonl_escape_positions(void **state)
+{
+    (void)state;
+    static const char *specials[] = {"\x01", "\x1f", "\"", "\\", "\n", "\t", "\x7f", " ",
+                                      "\xc3\xa9", "\x80", "\xff"};
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t pos = 0; pos < len; pos++)
+            for (size_t k = 0; k < sizeof specials / sizeof *specials; k++) {
+                char name[64], want[512], needle[600];
+                memset(name, 'a' + (int)(len % 26), len);
+                size_t sl = strlen(specials[k]);
+                if (pos + sl > len)
+                    continue;
+                memcpy(name + pos, specials[k], sl);
+                name[len] = '\0';
+                ref_escape(name, len, want);
+                snprintf(needle, sizeof needle, "{\"type\":\"site\",\"name\":\"%s\",", want);
+                struct v6m_site_result r;
+                memset(&r, 0, sizeof r);
+                r.name = name;
+                char *buf = NULL;
+                size_t blen = 0;
+                FILE *out = open_memstream(&buf, &blen);
+                assert_non_null(out);
+                assert_int_equal(v6m_report_probe_site_jsonl(out, &r), V6M_OK);
+                assert_int_equal(fclose(out), 0);
+                if (strncmp(buf, needle, strlen(needle)) != 0)
+                    fail_msg("len %zu pos %zu special %zu: %.80s", len, pos, k, buf);
+                free(buf);
+            }
+}
+
 /* ---- CSV ------------------------------------------------------------------------------ */
 
 static void emit_csv_sites(FILE *out, const struct fixture *f)
@@ -644,6 +712,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_escape_positions),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_quoting_edges),
         cmocka_unit_test(test_text),

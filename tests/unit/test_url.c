@@ -230,6 +230,82 @@ static void test_split(void **state)
     assert_false(url_split(NULL, &p));
 }
 
+/* The fast path for URLs already in the normal form (url.c, fast_normal)
+ * must give exactly what the full resolution gives: every combination of
+ * tricky schemes, hosts, ports and paths, with and without a base. */
+static void same_both_ways(const char *base, const char *ref, size_t *n_equal_ref)
+{
+    char *fast = url_resolve(base, ref);
+    char *full = url_resolve_full(base, ref);
+    if (!fast || !full) {
+        if (fast != full)
+            fail_msg("%s against %s: fast %s, full %s", ref, base ? base : "(none)",
+                     fast ? fast : "NULL", full ? full : "NULL");
+    } else {
+        if (strcmp(fast, full) != 0)
+            fail_msg("%s against %s: fast %s, full %s", ref, base ? base : "(none)", fast, full);
+        if (strcmp(full, ref) == 0)
+            (*n_equal_ref)++;
+    }
+    free(fast);
+    free(full);
+    if (base)
+        return;
+    struct url_parts a, b;
+    bool ok_a = url_split(ref, &a), ok_b = url_split_full(ref, &b);
+    assert_int_equal(ok_a, ok_b);
+    assert_string_equal(a.scheme, b.scheme);
+    assert_string_equal(a.host, b.host);
+    assert_int_equal(a.port, b.port);
+    assert_int_equal(a.is_ip_literal, b.is_ip_literal);
+    assert_int_equal(a.family, b.family);
+    assert_string_equal(a.path, b.path);
+}
+
+static void test_fast_path_agrees(void **state)
+{
+    (void)state;
+    static const char *schemes[] = {"http://", "https://", "HTTP://", "https:/", "http:", "ftp://"};
+    char l63[64], l64[65], h253[260], h254[260];
+    memset(l63, 'a', 63);
+    l63[63] = '\0';
+    memset(l64, 'b', 64);
+    l64[64] = '\0';
+    /* 4 labels of 63 and dots: 255; trimmed to 253 and 254 bytes */
+    snprintf(h253, sizeof h253, "%s.%s.%s.%s", l63, l63, l63, l63);
+    h253[253] = '\0';
+    snprintf(h254, sizeof h254, "%s.%s.%s.%s", l63, l63, l63, l63);
+    h254[254] = '\0';
+    const char *hosts[] = {"a.lab", "www.x-y.lab", "a_b.lab", "-a.lab", "a-.lab", "x..lab",
+                           ".x.lab", "x.lab.", "1.2.3.4", "x.123", "x.0x1f", "0x7f.1", "A.lab",
+                           "xn--mxtq1m.cn", "x", l63, l64, h253, h254, "[3ffe::1]", "u@x.lab",
+                           "x.lab%2e", ""};
+    static const char *ports[] = {"", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536", ":"};
+    static const char *paths[] = {"", "/", "//x", "/a/./b", "/a/../b", "/.x", "/x.", "/x/.",
+                                  "/%2e/", "/%2E%2E/", "/a%2Eb", "/%41", "/%4a", "/%zz", "/%4",
+                                  "/a b", "/a?b", "/a?", "/?", "/a?b?c/d", "/a?b/../c", "/a#f",
+                                  "/a\\b", "/~u/(x)*;,=!$&+", "/a@b:c", "/\xc3\xa9", "/a|b", "/a^b",
+                                  "/[x]", "/a{b}", "/a`b", "/a'b", "/a\"b", "?q", "#f", "/a\tb"};
+    static const char *bases[] = {NULL, "http://base.lab/dir/page.html", "https://b.lab:8443/"};
+    size_t n = 0, identical = 0;
+    char ref[1024];
+    for (size_t s = 0; s < sizeof schemes / sizeof *schemes; s++)
+        for (size_t h = 0; h < sizeof hosts / sizeof *hosts; h++)
+            for (size_t p = 0; p < sizeof ports / sizeof *ports; p++)
+                for (size_t q = 0; q < sizeof paths / sizeof *paths; q++)
+                    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+                        snprintf(ref, sizeof ref, "%s%s%s%s", schemes[s], hosts[h], ports[p],
+                                 paths[q]);
+                        same_both_ways(bases[b], ref, &identical);
+                        n++;
+                    }
+    /* Both paths were exercised: many references are their own normal
+     * form (the fast path takes them), many are not. */
+    print_message("%zu references, %zu of them their own normal form\n", n, identical);
+    assert_true(identical > 1000);
+    assert_true(identical < n / 2);
+}
+
 static void test_psl(void **state)
 {
     (void)state;
@@ -288,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_rfc3986_normal), cmocka_unit_test(test_rfc3986_abnormal),
         cmocka_unit_test(test_normal_form),    cmocka_unit_test(test_refused),
         cmocka_unit_test(test_split),          cmocka_unit_test(test_psl),
+        cmocka_unit_test(test_fast_path_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

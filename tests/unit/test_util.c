@@ -186,6 +186,40 @@ static void strings(void **state)
                         "2023-11-14T22:13:20Z");
 }
 
+/* util_format_utc() does its own calendar arithmetic: it must write what
+ * gmtime_r() and strftime() write, at the edges (epoch, leap days, century
+ * and 400-year rules, the last second of a year, the largest uint64) and
+ * at a million spread-out instants. */
+static void utc_matches_libc(void **state)
+{
+    (void)state;
+    const uint64_t G = 1000000000ULL;
+    const uint64_t edges[] = {0, 1, 59 * G, 86399 * G + 999999999ULL, 86400 * G,
+                              951782400ULL * G /* 2000-02-29 */, 951868800ULL * G /* 2000-03-01 */,
+                              4107456000ULL * G /* 2100-02-28 */, 4107542400ULL * G /* 2100-03-01 */,
+                              1735689599ULL * G /* 2024-12-31T23:59:59 */, 1709164800ULL * G,
+                              UINT64_MAX};
+    char a[32], b[32];
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        util_format_utc(edges[i], a, sizeof a);
+        util_format_utc_libc(edges[i], b, sizeof b);
+        assert_string_equal(a, b);
+    }
+    assert_string_equal(util_format_utc(951782400ULL * G, a, sizeof a), "2000-02-29T00:00:00Z");
+    assert_string_equal(util_format_utc(UINT64_MAX, a, sizeof a), "2554-07-21T23:34:33Z");
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 1000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t ns = i % 2 ? x : x % (4102444800ULL * G); /* half before 2100 */
+        util_format_utc(ns, a, sizeof a);
+        util_format_utc_libc(ns, b, sizeof b);
+        if (strcmp(a, b) != 0)
+            fail_msg("%llu: %s, libc %s", (unsigned long long)ns, a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +231,7 @@ int main(void)
         cmocka_unit_test(parse_numbers_and_durations),
         cmocka_unit_test(parse_prefixes),
         cmocka_unit_test(strings),
+        cmocka_unit_test(utc_matches_libc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
