@@ -97,6 +97,8 @@
 #define ANS_INLINE 512          /* answers up to this size are kept in the rq itself */
 #define RB_MSGS 64              /* datagrams read per recvmmsg (recursive channel) */
 #define RB_SIZE 4097            /* per datagram: c-ares 1.18 reads into MAXENDSSZ + 1 */
+#define OWN_MAX_SERVERS 32      /* own UDP transport: more servers stay with c-ares */
+#define OWN_ROUNDS 32           /* timeout doublings (tries) with their own FIFO */
 
 enum { SEEN_WRONGQ = 1, SEEN_GARBAGE = 2 };
 enum { EK_HOST = 1, EK_ZONEOF, EK_ZONE };
@@ -120,6 +122,14 @@ struct rq {
     uint8_t seen;
     unsigned tries_total;
     uint16_t qwlen;     /* bytes in qwire (0: unknown) */
+    /* Own UDP transport (recursive channel; see "own UDP transport"): */
+    struct rq *tprev, *tnext; /* its round's deadline FIFO */
+    uint64_t deadline;
+    unsigned try_count;       /* c-ares' try_count: rounds x servers */
+    uint32_t skip;            /* servers this query must not use again */
+    int err_status;           /* ARES_ECONNREFUSED until a try times out */
+    uint8_t srv, round;
+    bool on_own;              /* in the own transport's FIFOs (not c-ares') */
     /* Not cleared by rq_alloc (from here on): */
     char qname[RESOLVE_NAME_MAX];
     char server[64];
@@ -156,6 +166,18 @@ struct chan {
     int last_errno;
     uint64_t last_used;
     struct rbatch *rb;   /* recursive channel only; NULL until the first read */
+    /* Own UDP transport (recursive channel): c-ares (ac, USEVC) then only
+     * carries the queries whose UDP answer came truncated. */
+    bool own;
+    bool own_no_edns;    /* a server answered FORMERR without OPT: as c-ares */
+    unsigned n_osrv;
+    struct own_server {
+        int fd;          /* connected UDP socket, -1 until used */
+        socklen_t salen;
+        struct sockaddr_storage sa;
+    } osrv[OWN_MAX_SERVERS];
+    struct rq *rhead[OWN_ROUNDS], *rtail[OWN_ROUNDS];
+    struct loop_timer otimer;
 };
 
 /* A waiting callback: on a pending entry, or a hit to deliver (deferred). */
@@ -447,19 +469,28 @@ static struct rq *id_find(const struct chan *ch, uint16_t id)
 /* A datagram c-ares is about to see: if it carries the id of one of our
  * queries but not our question (or cannot be parsed), c-ares will drop it
  * silently and the query will time out; remember why. */
+static bool question_ok(struct chan *ch, struct rq *q, const uint8_t *buf, size_t n);
+
 static void peek_datagram(struct chan *ch, const uint8_t *buf, size_t n)
 {
     if (n < 2)
         return;
     struct rq *q = id_find(ch, load_be16(buf));
-    if (!q)
-        return;
+    if (q)
+        (void)question_ok(ch, q, buf, n);
+}
+
+/* Would c-ares take this datagram as the answer to q (a header, one
+ * question: q's name ignoring case, type and class)? When not, remember
+ * why (q->seen) and count it. */
+static bool question_ok(struct chan *ch, struct rq *q, const uint8_t *buf, size_t n)
+{
     /* Our question, byte for byte as we sent it (one question, the same
      * name, type and class): nothing c-ares would drop it for, and no need
      * to parse it here. Anything else is parsed and explained. */
     if (q->qwlen && n >= 12u + q->qwlen && load_be16(buf + 4) == 1 &&
         memcmp(buf + 12, q->qwire, q->qwlen) == 0)
-        return;
+        return true;
     struct dnsmsg *m = &ch->r->peekmsg;
     enum dnsmsg_status st = dnsmsg_peek(buf, n, m);
     char tn[16];
@@ -476,7 +507,10 @@ static void peek_datagram(struct chan *ch, const uint8_t *buf, size_t n)
         else
             util_strlcpy(q->seen_text, "no question", sizeof q->seen_text);
         ch->r->st.answers_ignored++;
+    } else {
+        return true; /* the same question, other letter case */
     }
+    return false;
 }
 
 /* One datagram for c-ares from the read-ahead batch; when the batch is
@@ -587,6 +621,9 @@ static const struct ares_socket_functions sock_funcs = {
 /* ---- channel: loop integration ---- */
 
 static void chan_pump(struct chan *ch);
+static void chan_send_ares(struct chan *ch, struct rq *q);
+static void on_own_timer(void *arg);
+static void own_destroy(struct chan *ch);
 
 static void chan_kick(struct chan *ch)
 {
@@ -670,6 +707,8 @@ static void chan_destroy(struct chan *ch)
 {
     if (!ch)
         return;
+    if (ch->own)
+        own_destroy(ch);
     if (ch->ac)
         ares_destroy(ch->ac);
     loop_timer_cancel(ch->r->loop, &ch->timer);
@@ -678,6 +717,28 @@ static void chan_destroy(struct chan *ch)
     free(ch->rb);
     free(ch->idtab);
     free(ch);
+}
+
+static void own_add_server(struct chan *ch, int family, const uint8_t *addr, uint16_t port)
+{
+    if (ch->n_osrv >= OWN_MAX_SERVERS)
+        return;
+    struct own_server *sv = &ch->osrv[ch->n_osrv++];
+    memset(sv, 0, sizeof *sv);
+    sv->fd = -1;
+    if (family == 4) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&sv->sa;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        memcpy(&a->sin_addr, addr, 4);
+        sv->salen = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&sv->sa;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        memcpy(&a->sin6_addr, addr, 16);
+        sv->salen = sizeof *a;
+    }
 }
 
 /* server == NULL: read resolv_conf (system). Else the one server given. */
@@ -697,6 +758,7 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
         memcpy(ch->addr, addr, 16);
     ch->port = port;
     loop_timer_init(&ch->timer, on_chan_timer, ch);
+    loop_timer_init(&ch->otimer, on_own_timer, ch);
     unsigned nb = direct ? 16 : 4096;
     ch->idtab = calloc(nb, sizeof *ch->idtab);
     if (!ch->idtab) {
@@ -731,7 +793,29 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
          * the rest this keeps c-ares from reading resolv.conf at all. */
         mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_SORTLIST;
     }
+    /* The recursive channel's UDP goes through our own transport; c-ares
+     * keeps TCP (for truncated answers). A system channel is set up once
+     * to learn its servers, then again TCP-only when there are not too
+     * many of them for the transport. */
+    bool own = !direct && r->tries <= OWN_ROUNDS;
+    if (own && !system)
+        o.flags |= ARES_FLAG_USEVC;
     int rc = ares_init_options(&ch->ac, &o, mask);
+    if (rc == ARES_SUCCESS && own && system) {
+        struct ares_addr_port_node *list = NULL;
+        unsigned n = 0;
+        if (ares_get_servers_ports(ch->ac, &list) == ARES_SUCCESS)
+            for (struct ares_addr_port_node *x = list; x; x = x->next)
+                n++;
+        if (list)
+            ares_free_data(list);
+        own = n >= 1 && n <= OWN_MAX_SERVERS;
+        if (own) {
+            ares_destroy(ch->ac);
+            o.flags |= ARES_FLAG_USEVC;
+            rc = ares_init_options(&ch->ac, &o, mask);
+        }
+    }
     free(rc_path);
     if (rc != ARES_SUCCESS) {
         ch->ac = NULL;
@@ -758,6 +842,8 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
         }
         ch->nservers = 1;
         server_label(family, addr, port, ch->label, sizeof ch->label);
+        if (own)
+            own_add_server(ch, family, addr, port);
     } else {
         struct ares_addr_port_node *list = NULL;
         if (ares_get_servers_ports(ch->ac, &list) != ARES_SUCCESS)
@@ -772,9 +858,17 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
                 o2 += (size_t)snprintf(ch->label + o2, sizeof ch->label - o2, "%s%s",
                                        o2 ? ", " : "", one);
             ch->nservers++;
+            if (own)
+                own_add_server(ch, n->family == AF_INET ? 4 : 6, (const uint8_t *)&n->addr, p);
         }
         if (list)
             ares_free_data(list);
+    }
+    ch->own = own && ch->n_osrv == ch->nservers && ch->n_osrv > 0;
+    if (own && !ch->own) { /* cannot happen: the same list twice; refuse rather than guess */
+        errbuf_set(e, V6M_ERR_IO, "c-ares changed its server list while starting");
+        chan_destroy(ch);
+        return NULL;
     }
     return ch;
 }
@@ -854,7 +948,378 @@ static void on_ares(void *arg, int status, int timeouts, unsigned char *abuf, in
     done_push(r, q);
 }
 
+/* ---- own UDP transport (recursive channel) ----
+ *
+ * c-ares cost about a third of the prober's user-space instructions in the
+ * DNS stage (~5 malloc/free pairs and two ares_expand_name() per query).
+ * For the recursive channel's UDP queries we do what c-ares 1.18 does, with
+ * the same outcomes, and keep c-ares (its channel set to TCP only) for the
+ * answers that come back truncated, and for every direct channel:
+ *
+ *   - one connected UDP socket per server, opened on first use (the kernel
+ *     then drops datagrams from other addresses, as c-ares' check does);
+ *   - the first try goes to the first server; c-ares' next_server(): each
+ *     further try goes to the next server this query has not given up on,
+ *     tries x servers tries in all; a try's timeout is
+ *     timeout << (try / servers);
+ *   - a query ends with ARES_ECONNREFUSED when no server is left (a socket
+ *     that cannot be opened, a send error, an ICMP error on the socket:
+ *     every query on it moves on), with ARES_ETIMEOUT once any try timed out;
+ *   - an answer is taken when its id is in flight on that server and its
+ *     question is ours (question_ok(): the same check c-ares makes, and
+ *     anything else is remembered for the timeout's sentence); TC set: the
+ *     query goes to c-ares over TCP; FORMERR without an OPT record while we
+ *     send EDNS: EDNS is switched off for the channel and the query sent
+ *     again; an answer longer than the UDP size we offered is cut to it
+ *     (c-ares does the same); SERVFAIL/REFUSED come back to us
+ *     (NOCHECKRESP);
+ *   - a send that meets a full socket buffer is a lost datagram (retried
+ *     at its timeout, counted in udp_send_dropped), as before.
+ *
+ * Deadlines: all tries of the same round have the same timeout, so one
+ * FIFO per round is in deadline order; the channel's own timer is due at
+ * the earliest head. Answers are read with recvmmsg() RB_MSGS at a time.
+ */
+static void on_own_io(void *arg, int fd, unsigned events);
+
+static void own_rearm(struct chan *ch)
+{
+    uint64_t due = UINT64_MAX;
+    for (unsigned k = 0; k < OWN_ROUNDS; k++)
+        if (ch->rhead[k] && ch->rhead[k]->deadline < due)
+            due = ch->rhead[k]->deadline;
+    if (due == UINT64_MAX)
+        loop_timer_cancel(ch->r->loop, &ch->otimer);
+    else
+        loop_timer_set(ch->r->loop, &ch->otimer, due);
+}
+
+static void own_fifo_push(struct chan *ch, struct rq *q)
+{
+    unsigned round = q->try_count / ch->n_osrv;
+    q->round = (uint8_t)round;
+    q->deadline = loop_now_ns(ch->r->loop) + ((uint64_t)ch->r->timeout_ms << round) * 1000000u;
+    q->tnext = NULL;
+    q->tprev = ch->rtail[round];
+    if (q->tprev)
+        q->tprev->tnext = q;
+    else
+        ch->rhead[round] = q;
+    ch->rtail[round] = q;
+    q->on_own = true;
+    if (!loop_timer_armed(&ch->otimer) || ch->otimer.due_ns > q->deadline)
+        loop_timer_set(ch->r->loop, &ch->otimer, q->deadline);
+}
+
+static void own_fifo_unlink(struct chan *ch, struct rq *q)
+{
+    if (!q->on_own)
+        return;
+    if (q->tprev)
+        q->tprev->tnext = q->tnext;
+    else
+        ch->rhead[q->round] = q->tnext;
+    if (q->tnext)
+        q->tnext->tprev = q->tprev;
+    else
+        ch->rtail[q->round] = q->tprev;
+    q->tprev = q->tnext = NULL;
+    q->on_own = false;
+}
+
+static int own_socket(struct chan *ch, unsigned s)
+{
+    struct own_server *sv = &ch->osrv[s];
+    int fd = socket(sv->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        ch->last_errno = errno;
+        return -1;
+    }
+    int v = UDP_RCVBUF;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    v = UDP_SNDBUF;
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+    if (connect(fd, (const struct sockaddr *)&sv->sa, sv->salen) < 0 ||
+        loop_watch(ch->r->loop, fd, LOOP_READ, on_own_io, ch) < 0) {
+        ch->last_errno = errno;
+        close(fd);
+        return -1;
+    }
+    sv->fd = fd;
+    return 0;
+}
+
+static void own_close(struct chan *ch, unsigned s)
+{
+    struct own_server *sv = &ch->osrv[s];
+    if (sv->fd < 0)
+        return;
+    (void)loop_watch(ch->r->loop, sv->fd, 0, on_own_io, ch);
+    close(sv->fd);
+    sv->fd = -1;
+}
+
+/* The query leaves the own transport with this outcome (on_ares files it). */
+static void own_end(struct chan *ch, struct rq *q, int status, const uint8_t *ans, size_t n)
+{
+    own_fifo_unlink(ch, q);
+    on_ares(q, status, q->timeouts, (unsigned char *)(uintptr_t)ans, (int)n);
+}
+
+/* c-ares' next_server(): false when the query has ended. */
+static bool own_next(struct chan *ch, struct rq *q)
+{
+    unsigned total = ch->r->tries * ch->n_osrv;
+    for (q->try_count++; q->try_count < total; q->try_count++) {
+        q->srv = (uint8_t)((q->srv + 1u) % ch->n_osrv);
+        if (!(q->skip & (1u << q->srv)))
+            return true;
+    }
+    own_end(ch, q, q->err_status, NULL, 0);
+    return false;
+}
+
+/* Send q's current try (q->srv), or move on as c-ares does. */
+static void own_send(struct chan *ch, struct rq *q)
+{
+    for (;;) {
+        struct own_server *sv = &ch->osrv[q->srv];
+        int err = 0;
+        if (sv->fd < 0 && own_socket(ch, q->srv) < 0) {
+            err = ch->last_errno ? ch->last_errno : EIO;
+        } else {
+            uint8_t buf[DNSMSG_QUERY_MAX];
+            size_t len = dnsmsg_build_query(buf, sizeof buf, q->id, q->qname, q->qtype, true,
+                                            ch->own_no_edns ? 0 : EDNS_SIZE);
+            if (len == 0) {
+                own_end(ch, q, ARES_EBADNAME, NULL, 0);
+                return;
+            }
+            if (send(sv->fd, buf, len, 0) < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+                    ch->r->st.udp_send_dropped++; /* lost; retried at its timeout */
+                else
+                    err = errno;
+            }
+        }
+        if (!err) {
+            own_fifo_push(ch, q);
+            return;
+        }
+        ch->last_errno = err;
+        q->skip |= 1u << q->srv;
+        if (!own_next(ch, q))
+            return;
+    }
+}
+
+static void on_own_timer(void *arg)
+{
+    struct chan *ch = arg;
+    struct resolver *r = ch->r;
+    r->processing++;
+    uint64_t now = loop_update_time(r->loop);
+    for (unsigned k = 0; k < OWN_ROUNDS; k++) {
+        struct rq *q;
+        while ((q = ch->rhead[k]) && q->deadline <= now) {
+            own_fifo_unlink(ch, q);
+            q->err_status = ARES_ETIMEOUT;
+            q->timeouts++;
+            if (own_next(ch, q))
+                own_send(ch, q);
+        }
+    }
+    own_rearm(ch);
+    chan_pump(ch);
+    r->processing--;
+    drain(r);
+}
+
+/* An error on server s's socket (an ICMP error came back): c-ares'
+ * handle_error(): the socket is closed and every query on it moves on. */
+static void own_socket_error(struct chan *ch, unsigned s, int err)
+{
+    ch->last_errno = err;
+    own_close(ch, s);
+    struct rq *moved = NULL;
+    for (unsigned k = 0; k < OWN_ROUNDS; k++)
+        for (struct rq *q = ch->rhead[k], *n; q; q = n) {
+            n = q->tnext;
+            if (q->srv == s) {
+                own_fifo_unlink(ch, q);
+                q->next = moved;
+                moved = q;
+            }
+        }
+    while (moved) {
+        struct rq *q = moved;
+        moved = q->next;
+        q->skip |= 1u << s;
+        if (own_next(ch, q))
+            own_send(ch, q);
+    }
+}
+
+/* Does the answer carry an OPT record? 1 yes, 0 no, -1 cannot tell. */
+static int has_opt_rr(const uint8_t *b, size_t n)
+{
+    struct cursor c;
+    cursor_init(&c, b, n);
+    cursor_skip(&c, 4);
+    unsigned qd = cursor_be16(&c), an = cursor_be16(&c), ns = cursor_be16(&c),
+             ar = cursor_be16(&c);
+    for (unsigned i = 0; i < qd + an + ns + ar && !c.short_read; i++) {
+        /* a name: labels up to the root or a compression pointer */
+        for (;;) {
+            uint8_t l = cursor_u8(&c);
+            if (c.short_read || l == 0)
+                break;
+            if ((l & 0xc0) == 0xc0) {
+                cursor_skip(&c, 1);
+                break;
+            }
+            if (l & 0xc0)
+                return -1;
+            cursor_skip(&c, l);
+        }
+        uint16_t type = cursor_be16(&c);
+        cursor_skip(&c, 2); /* class */
+        if (i < qd)
+            continue;
+        cursor_skip(&c, 4); /* TTL */
+        cursor_skip(&c, cursor_be16(&c));
+        if (!c.short_read && i >= qd + an + ns && type == 41)
+            return 1;
+    }
+    return c.short_read ? -1 : 0;
+}
+
+static void own_datagram(struct chan *ch, unsigned s, const uint8_t *buf, size_t n)
+{
+    if (n < 2)
+        return;
+    struct rq *q = id_find(ch, load_be16(buf));
+    if (!q || !q->on_own || q->srv != s)
+        return; /* not in flight here: c-ares ignores it too */
+    if (!question_ok(ch, q, buf, n))
+        return; /* remembered for the timeout's sentence */
+    uint8_t flags = buf[2], rcode = buf[3] & 0x0f;
+    if (flags & 0x02) { /* TC: again over TCP, through c-ares */
+        own_fifo_unlink(ch, q);
+        struct rq **pp = &ch->idtab[q->id & ch->idmask];
+        while (*pp && *pp != q)
+            pp = &(*pp)->idnext;
+        if (*pp)
+            *pp = q->idnext;
+        ch->inflight--;
+        chan_send_ares(ch, q);
+        return;
+    }
+    if (!ch->own_no_edns && rcode == 1 && has_opt_rr(buf, n) != 1) {
+        ch->own_no_edns = true; /* c-ares turns EDNS off for the channel */
+        own_fifo_unlink(ch, q);
+        own_send(ch, q);
+        return;
+    }
+    size_t packetsz = ch->own_no_edns ? 512 : EDNS_SIZE;
+    own_end(ch, q, ARES_SUCCESS, buf, n > packetsz ? packetsz : n);
+}
+
+static void on_own_io(void *arg, int fd, unsigned events)
+{
+    (void)events;
+    struct chan *ch = arg;
+    struct resolver *r = ch->r;
+    unsigned s = 0;
+    while (s < ch->n_osrv && ch->osrv[s].fd != fd)
+        s++;
+    if (s == ch->n_osrv)
+        return;
+    struct rbatch *b = ch->rb;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        uint8_t *mem = b ? malloc((size_t)RB_MSGS * RB_SIZE) : NULL;
+        if (!mem) {
+            free(b);
+            return; /* out of memory: the answers wait in the socket */
+        }
+        b->buf = mem;
+        b->fd = -1;
+        ch->rb = b;
+    }
+    r->processing++;
+    for (;;) {
+        for (unsigned i = 0; i < RB_MSGS; i++) {
+            b->iov[i].iov_base = b->buf + (size_t)i * RB_SIZE;
+            b->iov[i].iov_len = RB_SIZE;
+            memset(&b->msgs[i].msg_hdr, 0, sizeof b->msgs[i].msg_hdr);
+            b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+            b->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int got = recvmmsg(fd, b->msgs, RB_MSGS, MSG_DONTWAIT, NULL);
+        if (got < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                own_socket_error(ch, s, errno);
+            break;
+        }
+        for (int i = 0; i < got; i++)
+            own_datagram(ch, s, b->buf + (size_t)i * RB_SIZE, b->msgs[i].msg_len);
+        if (got < RB_MSGS || ch->osrv[s].fd != fd)
+            break;
+    }
+    chan_pump(ch);
+    r->processing--;
+    drain(r);
+}
+
+/* c-ares' ares_destroy(): every query still in flight ends EDESTRUCTION. */
+static void own_destroy(struct chan *ch)
+{
+    for (unsigned k = 0; k < OWN_ROUNDS; k++)
+        while (ch->rhead[k])
+            own_end(ch, ch->rhead[k], ARES_EDESTRUCTION, NULL, 0);
+    for (unsigned s = 0; s < ch->n_osrv; s++)
+        own_close(ch, s);
+    loop_timer_cancel(ch->r->loop, &ch->otimer);
+}
+
 static void chan_send(struct chan *ch, struct rq *q)
+{
+    if (!ch->own) {
+        chan_send_ares(ch, q);
+        return;
+    }
+    struct resolver *r = ch->r;
+    uint16_t id;
+    do
+        id = (uint16_t)(rng_next(r) >> 48);
+    while (id_find(ch, id));
+    q->id = id;
+    /* The question as it goes out (for question_ok()): the name in wire
+     * form, type and class. */
+    uint8_t buf[DNSMSG_QUERY_MAX];
+    size_t len = dnsmsg_build_query(buf, sizeof buf, id, q->qname, q->qtype, true, 0);
+    q->qwlen = 0;
+    if (len > 12 && len - 12 <= sizeof q->qwire) {
+        q->qwlen = (uint16_t)(len - 12);
+        memcpy(q->qwire, buf + 12, q->qwlen);
+    }
+    q->ch = ch;
+    q->idnext = ch->idtab[id & ch->idmask];
+    ch->idtab[id & ch->idmask] = q;
+    ch->inflight++;
+    q->err_status = ARES_ECONNREFUSED;
+    q->srv = 0;
+    q->try_count = 0;
+    q->skip = 0;
+    if (len == 0) {
+        on_ares(q, ARES_EBADNAME, 0, NULL, 0);
+        return;
+    }
+    own_send(ch, q);
+}
+
+static void chan_send_ares(struct chan *ch, struct rq *q)
 {
     struct resolver *r = ch->r;
     uint8_t buf[DNSMSG_QUERY_MAX];

@@ -173,7 +173,7 @@ enum ep_mode { EP_NORMAL, EP_SILENT, EP_NOAA };
 
 struct query {
     uint16_t id, qtype;
-    bool rd;
+    bool rd, edns; /* edns: the query has an additional record (our OPT) */
     char name[256];
 };
 
@@ -208,6 +208,7 @@ static bool parse_query(const uint8_t *b, size_t n, struct query *q)
         return false;
     q->id = (uint16_t)(b[0] << 8 | b[1]);
     q->rd = b[2] & 1;
+    q->edns = (b[10] << 8 | b[11]) > 0;
     size_t o = 12, t = 0;
     while (o < n && b[o]) {
         uint8_t l = b[o++];
@@ -286,6 +287,15 @@ static bool answer(const struct query *q, bool tcp, enum ep_mode mode, struct mb
         return true;
     }
     start_reply(m, q, mode == EP_NORMAL && q->qtype == 6 ? 0x0400 : 0, n, q->qtype);
+    if (strcmp(n, "noedns.test") == 0) { /* a server that does not know EDNS */
+        if (q->edns) {
+            m->b[3] |= 1; /* FORMERR, and no OPT in the reply */
+            return true;
+        }
+        uint8_t a[4] = {192, 0, 2, 11};
+        mb_rr(m, "noedns.test", 1, a, 4);
+        return true;
+    }
     if (strcmp(n, "servfail.test") == 0) {
         m->b[3] |= 2;
         return true;
@@ -832,6 +842,82 @@ static void test_tcp_fallback(void **state)
     resolver_free(r);
 }
 
+/* The own UDP transport's edges, each the way c-ares 1.18 handles it:
+ * EDNS switched off after FORMERR without OPT; ICMP port unreachable ends
+ * the query as refused; a silent first server of two is left for the
+ * second at its timeout. */
+static void test_transport_edges(void **state)
+{
+    (void)state;
+    struct resolver *r = new_res(NULL, 0, false);
+    unsigned u0 = seen("noedns.test", 1, 0);
+    struct cap *c = ask(r, "noedns.test", 1);
+    expect_status(c, RS_OK, NULL);
+    addr_is(&c->r.addrs[0], "192.0.2.11");
+    assert_int_equal(seen("noedns.test", 1, 0) - u0, 2); /* with OPT, then without */
+    expect_status(ask(r, "a.test", 1), RS_OK, NULL);     /* EDNS stays off: still fine */
+    resolver_free(r);
+
+    /* nothing listens: a port that was just free */
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    close(s);
+    char srv[64], want[128];
+    snprintf(srv, sizeof srv, "127.0.0.1:%u", ntohs(a.sin_port));
+    r = new_res(srv, 0, false);
+    c = ask(r, "a.test", 1);
+    snprintf(want, sizeof want, "%s refused the connection (nothing listens on that port)", srv);
+    expect_status(c, RS_NETWORK, want);
+    assert_true(c->r.elapsed_ns < (TO_MS - 5) * 1000000ull); /* at once, not at the timeout */
+    resolver_free(r);
+
+    /* two servers from a resolv.conf (port 53, so root is needed), the
+     * first silent: the second answers the second try, a timeout later */
+    int silent = bind_sock(AF_INET, SOCK_DGRAM, "127.0.0.7", 53);
+    int normal = bind_sock(AF_INET, SOCK_DGRAM, "127.0.0.8", 53);
+    if (silent < 0 || normal < 0) {
+        printf("SKIP two servers: cannot bind 127.0.0.7:53 and 127.0.0.8:53 (%s)\n",
+               strerror(errno));
+    } else {
+        loop_watch(F.l, silent, LOOP_READ, on_udp, (void *)(intptr_t)EP_SILENT);
+        loop_watch(F.l, normal, LOOP_READ, on_udp, (void *)(intptr_t)EP_NORMAL);
+        char path[] = "/tmp/test_resolver_two_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        const char *conf = "nameserver 127.0.0.7\nnameserver 127.0.0.8\n";
+        assert_int_equal(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+        close(fd);
+        struct resolver_config cfg = {.resolv_conf = path, .timeout_ms = TO_MS, .tries = 1};
+        struct errbuf e;
+        r = resolver_new(F.l, &cfg, &e);
+        assert_non_null(r);
+        assert_string_equal(resolver_servers(r), "127.0.0.7:53, 127.0.0.8:53");
+        unsigned u1 = seen("mixed.test", 1, 0);
+        c = ask(r, "mixed.test", 1);
+        expect_status(c, RS_OK, NULL);
+        assert_int_equal(c->r.n_addrs, 2);
+        assert_true(c->r.elapsed_ns >= (TO_MS - 5) * 1000000ull);
+        assert_int_equal(seen("mixed.test", 1, 0) - u1, 2); /* both servers saw it */
+        /* silent on both: 2 tries (one per server), 0.2 s each */
+        c = ask(r, "silent.test", 1);
+        expect_status(c, RS_TIMEOUT, "after 2 tries");
+        assert_true(c->r.elapsed_ns >= (2 * TO_MS - 10) * 1000000ull);
+        resolver_free(r);
+        unlink(path);
+    }
+    if (silent >= 0) {
+        loop_watch(F.l, silent, 0, NULL, NULL);
+        close(silent);
+    }
+    if (normal >= 0) {
+        loop_watch(F.l, normal, 0, NULL, NULL);
+        close(normal);
+    }
+}
+
 static void test_ipv6_server(void **state)
 {
     (void)state;
@@ -1138,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_lies),
         cmocka_unit_test(test_silence_and_dropped),
         cmocka_unit_test(test_tcp_fallback),
+        cmocka_unit_test(test_transport_edges),
         cmocka_unit_test(test_ipv6_server),
         cmocka_unit_test(test_hosts_coalesced_and_cached),
         cmocka_unit_test(test_host_lru),
