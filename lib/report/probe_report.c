@@ -352,6 +352,10 @@ static void line_escaped(struct line *b, const unsigned char *p, size_t n)
  * string is taken back and written again from a repaired copy. */
 static void line_str_n(struct line *b, const char *s, size_t n)
 {
+    if (n == 0) { /* most strings of a line are empty: codes, messages */
+        line_put(b, "\"\"", 2);
+        return;
+    }
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     size_t mark = b->len;
     line_ch(b, '"');
@@ -427,6 +431,10 @@ LINE_INLINE void lkstr(struct line *b, const char *key, const char *s)
 
 static void line_u64(struct line *b, uint64_t v)
 {
+    if (v < 10) { /* counts of 0..9: most numbers of a line */
+        line_ch(b, (char)('0' + v));
+        return;
+    }
     char d[20];
     size_t n = 0;
     do {
