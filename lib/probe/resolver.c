@@ -2059,17 +2059,26 @@ static void ns_done(struct resolver *r, struct zone_job *job)
 }
 
 /* Start the zone check of ze from the NS names in res. */
+static int cmp_ns_name(const void *a, const void *b)
+{
+    return strcmp(((const struct ns_check *)a)->name, ((const struct ns_check *)b)->name);
+}
+
 static void zone_start(struct resolver *r, struct entry *ze, const struct resolve_result *res)
 {
     struct zone_info *zi = &ze->u.zone->zi;
     zi->status = RS_OK;
     zi->n_ns = res->n_ns < ZONE_MAX_NS ? res->n_ns : ZONE_MAX_NS;
     ze->u.zone->pending = zi->n_ns + 1; /* +1: finish only after the loop below */
+    for (unsigned i = 0; i < zi->n_ns; i++)
+        util_strlcpy(zi->ns[i].name, res->ns[i], sizeof zi->ns[i].name);
+    /* In name order: resolvers shuffle the NS set from one answer to the
+     * next, and two runs over the same zones should read the same. */
+    qsort(zi->ns, zi->n_ns, sizeof zi->ns[0], cmp_ns_name);
     for (unsigned i = 0; i < zi->n_ns; i++) {
         struct zone_job *job = &ze->u.zone->jobs[i];
         job->e = ze;
         job->idx = i;
-        util_strlcpy(zi->ns[i].name, res->ns[i], sizeof zi->ns[i].name);
     }
     for (unsigned i = 0; i < zi->n_ns; i++) {
         struct zone_job *job = &ze->u.zone->jobs[i];

@@ -132,10 +132,11 @@ static const struct rec table[] = {
     {"l7.test", 5, "l8.test"},
     {"l8.test", 5, "l9.test"},
     {"l9.test", 1, "192.0.2.9"},
-    {"zone.test", 2, "ns1.zone.test"},
-    {"zone.test", 2, "ns2.zone.test"},
+    /* out of order on purpose: the zone check lists name servers by name */
     {"zone.test", 2, "ns3.zone.test"},
+    {"zone.test", 2, "ns1.zone.test"},
     {"zone.test", 2, "ns4.zone.test"},
+    {"zone.test", 2, "ns2.zone.test"},
     {"www.zone.test", 1, "192.0.2.10"},
     {"ns1.zone.test", 1, "127.0.0.1"},
     {"ns1.zone.test", 28, "::1"},
