@@ -759,7 +759,9 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
     ch->port = port;
     loop_timer_init(&ch->timer, on_chan_timer, ch);
     loop_timer_init(&ch->otimer, on_own_timer, ch);
-    unsigned nb = direct ? 16 : 4096;
+    /* The recursive channel: one slot per id (512 kB), so finding a free
+     * id and the query of an answer is one load, no chain to walk. */
+    unsigned nb = direct ? 16 : 65536;
     ch->idtab = calloc(nb, sizeof *ch->idtab);
     if (!ch->idtab) {
         free(ch);
