@@ -10,7 +10,11 @@
  *   channel   one c-ares channel per server set: the recursive resolver
  *             (system resolv.conf or --resolver) and one per (address,
  *             port) asked directly (resolver_query_at, W2), kept in a small
- *             table, idle ones evicted least recently used. c-ares reports
+ *             table, idle ones evicted least recently used. The recursive
+ *             channel's UDP queries go through our own transport instead
+ *             (section "own UDP transport": c-ares' rules, none of its
+ *             per-query allocations); its c-ares channel is TCP-only and
+ *             takes the queries whose answer came truncated. c-ares reports
  *             its sockets through the socket-state callback -> loop_watch();
  *             we hand it our own socket functions so that we set the
  *             buffers, see every datagram before it does (to explain
@@ -25,7 +29,9 @@
  *             to explain why c-ares will drop them.
  *   query     (struct rq) one question to one channel. We build the query
  *             bytes (dnsmsg_build_query) with our own random id, unique per
- *             channel (a small id table), and ares_send() them. c-ares'
+ *             channel (an id table: 16 chains for a direct channel, one
+ *             slot per id for the recursive one), and ares_send() them (or
+ *             own_send() them). c-ares'
  *             callback only files the raw answer on the completion list;
  *             the list is drained after c-ares returns (or from a zero-delay
  *             loop timer when c-ares called back synchronously, e.g. a send
@@ -53,8 +59,8 @@
  * ares_process_fd(BAD, BAD) and re-arm it exactly from ares_timeout(). The
  * timer may fire early, never late.
  *
- * Invariants: ch->inflight == queries c-ares holds for ch == entries of
- * ch's id table; r->inflight == queries started and not yet delivered
+ * Invariants: ch->inflight == queries c-ares or the own transport holds
+ * for ch == entries of ch's id table; r->inflight == queries started and not yet delivered
  * (waiting, at c-ares, or on the completion list); a pending entry is never
  * in the LRU and never evicted; an entry with refs > 0 is not evicted.
  *
