@@ -660,3 +660,39 @@ void dnsmsg_answer(const struct dnsmsg *m, enum dnsmsg_status st, const char *qn
         out->n_ns = 0;
     }
 }
+
+/* See dnsmsg.h. Walks every record without keeping any: names are
+ * skipped label by label up to the root or a compression pointer (never
+ * followed), so the walk is linear in the message. */
+int dnsmsg_has_opt(const uint8_t *b, size_t n)
+{
+    struct cursor c;
+    cursor_init(&c, b, n);
+    cursor_skip(&c, 4);
+    unsigned qd = cursor_be16(&c), an = cursor_be16(&c), ns = cursor_be16(&c),
+             ar = cursor_be16(&c);
+    for (unsigned i = 0; i < qd + an + ns + ar && !c.short_read; i++) {
+        /* a name: labels up to the root or a compression pointer */
+        for (;;) {
+            uint8_t l = cursor_u8(&c);
+            if (c.short_read || l == 0)
+                break;
+            if ((l & 0xc0) == 0xc0) {
+                cursor_skip(&c, 1);
+                break;
+            }
+            if (l & 0xc0)
+                return -1;
+            cursor_skip(&c, l);
+        }
+        uint16_t type = cursor_be16(&c);
+        cursor_skip(&c, 2); /* class */
+        if (i < qd)
+            continue;
+        cursor_skip(&c, 4); /* TTL */
+        cursor_skip(&c, cursor_be16(&c));
+        if (!c.short_read && i >= qd + an + ns && type == 41)
+            return 1;
+    }
+    return c.short_read ? -1 : 0;
+}

@@ -100,6 +100,11 @@ enum dnsmsg_status dnsmsg_parse(const uint8_t *msg, size_t len, struct dnsmsg *m
  */
 enum dnsmsg_status dnsmsg_peek(const uint8_t *msg, size_t len, struct dnsmsg *m);
 
+/* Does the message carry an OPT record (EDNS) in its additional section?
+ * 1 yes, 0 no, -1 when the records cannot be walked to the end (the
+ * resolver's EDNS fallback treats anything but 1 as "no", as c-ares does). */
+int dnsmsg_has_opt(const uint8_t *msg, size_t len);
+
 /*
  * Write a query for (name, qtype, class IN) into buf: header with id, RD if
  * rd, one question, and an EDNS OPT record (UDP size edns_size, DO clear)

@@ -1168,40 +1168,6 @@ static void own_socket_error(struct chan *ch, unsigned s, int err)
     }
 }
 
-/* Does the answer carry an OPT record? 1 yes, 0 no, -1 cannot tell. */
-static int has_opt_rr(const uint8_t *b, size_t n)
-{
-    struct cursor c;
-    cursor_init(&c, b, n);
-    cursor_skip(&c, 4);
-    unsigned qd = cursor_be16(&c), an = cursor_be16(&c), ns = cursor_be16(&c),
-             ar = cursor_be16(&c);
-    for (unsigned i = 0; i < qd + an + ns + ar && !c.short_read; i++) {
-        /* a name: labels up to the root or a compression pointer */
-        for (;;) {
-            uint8_t l = cursor_u8(&c);
-            if (c.short_read || l == 0)
-                break;
-            if ((l & 0xc0) == 0xc0) {
-                cursor_skip(&c, 1);
-                break;
-            }
-            if (l & 0xc0)
-                return -1;
-            cursor_skip(&c, l);
-        }
-        uint16_t type = cursor_be16(&c);
-        cursor_skip(&c, 2); /* class */
-        if (i < qd)
-            continue;
-        cursor_skip(&c, 4); /* TTL */
-        cursor_skip(&c, cursor_be16(&c));
-        if (!c.short_read && i >= qd + an + ns && type == 41)
-            return 1;
-    }
-    return c.short_read ? -1 : 0;
-}
-
 static void own_datagram(struct chan *ch, unsigned s, const uint8_t *buf, size_t n)
 {
     if (n < 2)
@@ -1223,7 +1189,7 @@ static void own_datagram(struct chan *ch, unsigned s, const uint8_t *buf, size_t
         chan_send_ares(ch, q);
         return;
     }
-    if (!ch->own_no_edns && rcode == 1 && has_opt_rr(buf, n) != 1) {
+    if (!ch->own_no_edns && rcode == 1 && dnsmsg_has_opt(buf, n) != 1) {
         ch->own_no_edns = true; /* c-ares turns EDNS off for the channel */
         own_fifo_unlink(ch, q);
         own_send(ch, q);

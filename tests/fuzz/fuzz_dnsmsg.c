@@ -9,6 +9,8 @@
  *   - a prefix of the input keeps a prefix of the answers (records complete
  *     before the cut do not depend on later bytes);
  *   - dnsmsg_peek() agrees with dnsmsg_parse() on the header and question;
+ *   - dnsmsg_has_opt() answers -1, 0 or 1 (1 only with room for a header
+ *     and an OPT record);
  *   - the chain walk, asked for the message's own question (and for a fixed
  *     other name), gives a status in range, counts within the caps, cnames
  *     that are answer CNAME targets, "" detail exactly for RS_OK, and no
@@ -118,6 +120,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((st == DNSMSG_OK) != (full.error[0] == '\0'))
         abort();
     check_msg(&full);
+
+    /* OPT or not: a verdict in range; 1 only with room for a header and
+     * an OPT record (the walk never reads past the end). */
+    int opt = dnsmsg_has_opt(data, size);
+    if (opt < -1 || opt > 1)
+        abort();
+    if (opt == 1 && size < 12 + 11)
+        abort(); /* a header and one OPT record at the least */
 
     enum dnsmsg_status pst = dnsmsg_peek(data, size, &peek);
     if (peek.id != full.id || peek.qdcount != full.qdcount || peek.rcode != full.rcode ||

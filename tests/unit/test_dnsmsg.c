@@ -584,6 +584,38 @@ static void test_walk_question(void **state)
     expect(walk(&m, "www.x.lab", 1), RS_MALFORMED, "could not be parsed");
 }
 
+/* dnsmsg_has_opt(): our own queries (with and without EDNS), an answer
+ * with an A record and an OPT after it, the same without the OPT, and cut
+ * messages (cannot tell). */
+static void test_has_opt(void **state)
+{
+    (void)state;
+    uint8_t q[DNSMSG_QUERY_MAX];
+    size_t n = dnsmsg_build_query(q, sizeof q, 7, "www.x.lab", 1, true, 1232);
+    assert_int_equal(dnsmsg_has_opt(q, n), 1);
+    assert_int_equal(dnsmsg_has_opt(q, n - 1), -1);
+    size_t n0 = dnsmsg_build_query(q, sizeof q, 7, "www.x.lab", 1, true, 0);
+    assert_int_equal(dnsmsg_has_opt(q, n0), 0);
+    /* header: 1 question, 1 answer (compressed owner), 0 authority, 1 additional */
+    static const uint8_t with[] = {
+        0, 7, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 1,
+        3, 'w', 'w', 'w', 1, 'x', 3, 'l', 'a', 'b', 0, 0, 1, 0, 1,
+        0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1,
+        0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(dnsmsg_has_opt(with, sizeof with), 1);
+    uint8_t without[sizeof with];
+    memcpy(without, with, sizeof with);
+    without[11] = 0; /* no additional record: the OPT bytes are trailing junk */
+    assert_int_equal(dnsmsg_has_opt(without, sizeof with), 0);
+    without[11] = 1;
+    without[sizeof with - 9] = 1; /* the additional record is an A, not an OPT */
+    assert_int_equal(dnsmsg_has_opt(without, sizeof with), 0);
+    assert_int_equal(dnsmsg_has_opt(with, 5), -1);
+    assert_int_equal(dnsmsg_has_opt(with, sizeof with - 3), -1);
+    static const uint8_t bad_label[] = {0, 7, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 0};
+    assert_int_equal(dnsmsg_has_opt(bad_label, sizeof bad_label), -1);
+}
+
 static void test_names_of_codes(void **state)
 {
     (void)state;
@@ -612,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_walk_negative),
         cmocka_unit_test(test_walk_question),
         cmocka_unit_test(test_walk_lies),
+        cmocka_unit_test(test_has_opt),
         cmocka_unit_test(test_names_of_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
