@@ -32,13 +32,23 @@
  *               Packet Number (1..4 bytes, protected)
  *               Payload (AEAD ciphertext, 16-byte tag at the end)
  *
- * Key schedule (HMAC-SHA256 over one reused EVP_MD_CTX; every output is
- * at most one hash long, so HKDF-Expand is a single HMAC block):
+ * Key schedule (HMAC-SHA256 on EVP_MD_CTX digests; every output is at most
+ * one hash long, so HKDF-Expand is a single HMAC block):
  *   initial_secret = HKDF-Extract(salt 38762cf7...0a, DCID)
  *   client_secret  = HKDF-Expand-Label(initial_secret, "client in", 32)
  *   key/iv/hp      = HKDF-Expand-Label(client_secret, "quic key"/"quic iv"/
  *                    "quic hp", 16/12/16)
  *   HkdfLabel      = length(2) | len(1) "tls13 " label | 0 (empty context)
+ *
+ * HMAC states: an HMAC key's two padded blocks (K ^ ipad, K ^ opad) are
+ * hashed once into two digest contexts, and each HMAC under that key
+ * copies them (EVP_MD_CTX_copy_ex) instead of hashing the 64-byte block
+ * again. The salt's pair is built in quic_ctx_new() (it is a constant),
+ * the client secret's once per derivation for its three labels; the
+ * initial secret is used once, so "client in" is a plain HMAC. That is 14
+ * SHA-256 blocks and 12 context set-ups per DCID instead of 20 and 10
+ * (OpenSSL 3.0 allocates a digest context on every init and copy): ~15 %
+ * less time per derivation (docs/internals/quic.md).
  *
  * Why this shape: the EVP contexts (SHA-256, AES-ECB, AES-GCM) are created
  * once in quic_ctx_new() and re-keyed per packet with a NULL cipher, which
@@ -81,13 +91,20 @@ static const uint8_t initial_salt_v1[20] = {
 
 struct quic_ctx {
     EVP_MD *sha256;
-    EVP_MD_CTX *md;          /* SHA-256, re-initialised per hash */
+    EVP_MD_CTX *md;          /* SHA-256 work context: set up per hash */
+    EVP_MD_CTX *salt_in;     /* SHA-256 after (salt ^ ipad): HMAC state */
+    EVP_MD_CTX *salt_out;    /* SHA-256 after (salt ^ opad) */
+    EVP_MD_CTX *key_in;      /* the same for the client secret */
+    EVP_MD_CTX *key_out;
     EVP_CIPHER *ecb;
     EVP_CIPHER *gcm;
     EVP_CIPHER_CTX *hp_ctx;  /* AES-128-ECB, no padding */
     EVP_CIPHER_CTX *aead;    /* AES-128-GCM */
     uint8_t plain[QUIC_SCRATCH];
 };
+
+static int hmac_start(struct quic_ctx *q, const uint8_t *key, size_t key_len, EVP_MD_CTX *in,
+                      EVP_MD_CTX *out);
 
 const char *quic_status_name(enum quic_status st)
 {
@@ -108,6 +125,10 @@ void quic_ctx_free(struct quic_ctx *q)
     EVP_CIPHER_CTX_free(q->hp_ctx);
     EVP_CIPHER_free(q->gcm);
     EVP_CIPHER_free(q->ecb);
+    EVP_MD_CTX_free(q->key_out);
+    EVP_MD_CTX_free(q->key_in);
+    EVP_MD_CTX_free(q->salt_out);
+    EVP_MD_CTX_free(q->salt_in);
     EVP_MD_CTX_free(q->md);
     EVP_MD_free(q->sha256);
     free(q);
@@ -120,11 +141,17 @@ struct quic_ctx *quic_ctx_new(void)
         return NULL;
     q->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     q->md = EVP_MD_CTX_new();
+    q->salt_in = EVP_MD_CTX_new();
+    q->salt_out = EVP_MD_CTX_new();
+    q->key_in = EVP_MD_CTX_new();
+    q->key_out = EVP_MD_CTX_new();
     q->ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
     q->gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     q->hp_ctx = EVP_CIPHER_CTX_new();
     q->aead = EVP_CIPHER_CTX_new();
-    if (!q->sha256 || !q->md || !q->ecb || !q->gcm || !q->hp_ctx || !q->aead ||
+    if (!q->sha256 || !q->md || !q->salt_in || !q->salt_out || !q->key_in || !q->key_out ||
+        !q->ecb || !q->gcm || !q->hp_ctx || !q->aead ||
+        hmac_start(q, initial_salt_v1, sizeof(initial_salt_v1), q->salt_in, q->salt_out) < 0 ||
         !EVP_EncryptInit_ex2(q->hp_ctx, q->ecb, NULL, NULL, NULL) ||
         !EVP_CIPHER_CTX_set_padding(q->hp_ctx, 0) ||
         !EVP_DecryptInit_ex2(q->aead, q->gcm, NULL, NULL, NULL)) {
@@ -136,10 +163,11 @@ struct quic_ctx *quic_ctx_new(void)
 
 /* ---- key schedule ---------------------------------------------------- */
 
-/* HMAC-SHA256 (RFC 2104) with key_len <= 64, the key padded to the 64-byte
- * block: H((K ^ opad) | H((K ^ ipad) | data)). Two digests on the reused
- * EVP_MD_CTX: OpenSSL 3.0's HMAC (EVP_MAC or HMAC()) duplicates three
- * digest contexts per key, which made key derivation ~2x slower. */
+/* HMAC-SHA256 (RFC 2104) under a key used once, key_len <= 64, the key
+ * padded to the 64-byte block: H((K ^ opad) | H((K ^ ipad) | data)). Two
+ * digests on the reused EVP_MD_CTX: OpenSSL 3.0's HMAC (EVP_MAC or HMAC())
+ * duplicates three digest contexts per key, which made key derivation ~2x
+ * slower. */
 static int hmac_sha256(struct quic_ctx *q, const uint8_t *key, size_t key_len,
                        const uint8_t *data, size_t len, uint8_t out[32])
 {
@@ -164,15 +192,51 @@ static int hmac_sha256(struct quic_ctx *q, const uint8_t *key, size_t key_len,
     return 0;
 }
 
-/* HKDF-Expand-Label(secret, label, "", len) with len <= 32 (RFC 8446 7.1):
- * one HKDF-Expand block, T(1) = HMAC(secret, HkdfLabel | 0x01). */
-static int expand_label(struct quic_ctx *q, const uint8_t secret[32], const char *label,
-                        uint8_t *out, size_t len)
+/* An HMAC key's state (RFC 2104): in = SHA-256 after the block K ^ ipad,
+ * out = after K ^ opad (key_len <= 64, K zero-padded to the block). */
+static int hmac_start(struct quic_ctx *q, const uint8_t *key, size_t key_len, EVP_MD_CTX *in,
+                      EVP_MD_CTX *out)
 {
-    uint8_t info[2 + 1 + 6 + 16 + 1 + 1];
+    uint8_t pad[64];
+    if (key_len > sizeof(pad))
+        return -1;
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < key_len; i++)
+        pad[i] ^= key[i];
+    if (!EVP_DigestInit_ex2(in, q->sha256, NULL) || !EVP_DigestUpdate(in, pad, sizeof(pad)))
+        return -1;
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] ^= 0x36 ^ 0x5c;
+    if (!EVP_DigestInit_ex2(out, q->sha256, NULL) || !EVP_DigestUpdate(out, pad, sizeof(pad)))
+        return -1;
+    return 0;
+}
+
+/* HMAC(K, data) from K's state (hmac_start), which is left unchanged:
+ * H((K ^ opad) | H((K ^ ipad) | data)), both digests on copies in q->md. */
+static int hmac_finish(struct quic_ctx *q, const EVP_MD_CTX *in, const EVP_MD_CTX *out,
+                       const uint8_t *data, size_t len, uint8_t res[32])
+{
+    uint8_t inner[32];
+    unsigned n1 = 0, n2 = 0;
+    if (!EVP_MD_CTX_copy_ex(q->md, in) || !EVP_DigestUpdate(q->md, data, len) ||
+        !EVP_DigestFinal_ex(q->md, inner, &n1) || n1 != 32)
+        return -1;
+    if (!EVP_MD_CTX_copy_ex(q->md, out) || !EVP_DigestUpdate(q->md, inner, sizeof(inner)) ||
+        !EVP_DigestFinal_ex(q->md, res, &n2) || n2 != 32)
+        return -1;
+    return 0;
+}
+
+/* HkdfLabel | 0x01 for HKDF-Expand-Label(secret, label, "", len) with
+ * len <= 32 (RFC 8446 7.1): the input of the single HKDF-Expand block
+ * T(1) = HMAC(secret, HkdfLabel | 0x01). Returns its length, 0 when the
+ * label is too long. */
+static size_t label_info(uint8_t info[2 + 1 + 6 + 16 + 1 + 1], const char *label, size_t len)
+{
     size_t ll = strlen(label);
     if (len > 32 || ll > 16)
-        return -1;
+        return 0;
     size_t n = 0;
     info[n++] = (uint8_t)(len >> 8);
     info[n++] = (uint8_t)len;
@@ -183,8 +247,15 @@ static int expand_label(struct quic_ctx *q, const uint8_t secret[32], const char
     n += ll;
     info[n++] = 0;    /* empty context */
     info[n++] = 0x01; /* block counter */
-    uint8_t t[32];
-    if (hmac_sha256(q, secret, 32, info, n, t) < 0)
+    return n;
+}
+
+/* HKDF-Expand-Label with the secret's HMAC state in q->key_in/key_out. */
+static int expand_label(struct quic_ctx *q, const char *label, uint8_t *out, size_t len)
+{
+    uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[32];
+    size_t n = label_info(info, label, len);
+    if (!n || hmac_finish(q, q->key_in, q->key_out, info, n, t) < 0)
         return -1;
     memcpy(out, t, len);
     return 0;
@@ -197,11 +268,14 @@ int quic_client_keys(struct quic_ctx *q, const uint8_t *dcid, size_t dcid_len,
     if (!q || dcid_len > QUIC_CID_MAX || (dcid_len && !dcid))
         return -1;
     /* HKDF-Extract(salt, IKM) = HMAC(salt, IKM) (RFC 5869 2.2) */
-    if (hmac_sha256(q, initial_salt_v1, sizeof(initial_salt_v1), dcid, dcid_len, initial) < 0 ||
-        expand_label(q, initial, "client in", client, 32) < 0 ||
-        expand_label(q, client, "quic key", out->key, sizeof(out->key)) < 0 ||
-        expand_label(q, client, "quic iv", out->iv, sizeof(out->iv)) < 0 ||
-        expand_label(q, client, "quic hp", out->hp, sizeof(out->hp)) < 0)
+    uint8_t info[2 + 1 + 6 + 16 + 1 + 1];
+    size_t n = label_info(info, "client in", sizeof(client));
+    if (!n || hmac_finish(q, q->salt_in, q->salt_out, dcid, dcid_len, initial) < 0 ||
+        hmac_sha256(q, initial, sizeof(initial), info, n, client) < 0 ||
+        hmac_start(q, client, sizeof(client), q->key_in, q->key_out) < 0 ||
+        expand_label(q, "quic key", out->key, sizeof(out->key)) < 0 ||
+        expand_label(q, "quic iv", out->iv, sizeof(out->iv)) < 0 ||
+        expand_label(q, "quic hp", out->hp, sizeof(out->hp)) < 0)
         return -1;
     return 0;
 }

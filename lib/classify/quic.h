@@ -24,10 +24,11 @@
  *
  * Ownership: quic_ctx_new() returns a heap object freed by quic_ctx_free()
  * (NULL is a no-op); it holds the OpenSSL contexts and a scratch buffer, so
- * feeding allocates nothing. The state is caller memory; the library keeps
- * no pointer into it or into the datagram between calls. sni is caller
- * memory of cap bytes (CLASSIFY_NAME_MAX from classify/dns.h is enough for
- * any DNS name).
+ * feeding keeps nothing allocated (OpenSSL 3.0 allocates and frees a digest
+ * context inside each digest set-up of a key derivation). The state is
+ * caller memory; the library keeps no pointer into it or into the datagram
+ * between calls. sni is caller memory of cap bytes (CLASSIFY_NAME_MAX from
+ * classify/dns.h is enough for any DNS name).
  */
 #ifndef V6M_CLASSIFY_QUIC_H
 #define V6M_CLASSIFY_QUIC_H
