@@ -22,6 +22,9 @@
  *
  * Hot path per frame: decode, classify (two branches with the default
  * table), ~12 counter adds, one flow-table probe sequence, no allocation.
+ * Encapsulation counts go per distinct encapsulation mask into a small
+ * cache (ecache) and are spread over the bits when a mask leaves its slot
+ * and at finish(), which is the only place the result is read.
  *
  * Invariants: totals.fam[f].packets == sum over segments == sum over
  * segment x direction == sum over buckets + (overflowed packets of f);
@@ -30,6 +33,7 @@
  */
 #include <v6mon/traffic.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,18 @@ struct bslot {
     uint32_t row;
 };
 
+/* Encapsulation counts are kept per distinct encapsulation mask first (a
+ * link carries a handful of them) and spread over the bits only when a
+ * mask leaves its slot and at finish(): one compare and one add per record
+ * instead of a loop over the bits, whose trip count changes from one frame
+ * to the next (a mispredicted exit on most frames). Slot by a multiplicative
+ * hash of the mask; mask 0 (no encapsulation) adds nothing when spread. */
+#define ENCAP_SLOTS 32
+struct eslot {
+    uint32_t mask;
+    uint64_t n;
+};
+
 struct v6m_traffic {
     struct v6m_traffic_config cfg;
     const v6m_segments *seg;
@@ -70,6 +86,7 @@ struct v6m_traffic {
     bool any;
     uint64_t drops[V6M_DROP__COUNT];
     uint64_t encap[32];
+    struct eslot ecache[ENCAP_SLOTS]; /* pending counts per encap mask */
     struct v6m_ipv6plus v6p;
     uint64_t buckets_overflow;
 
@@ -85,7 +102,9 @@ struct v6m_traffic {
     /* Users and apps: per-flow side state (entry aux = slot + 1). */
     struct users *users;
     struct appsattr *apps;
-    struct flow_side *side;           /* [flow_max], pages touched on use */
+    struct flow_side *side;           /* [flow_max], pages touched on use;
+                                         64-byte aligned inside side_mem */
+    void *side_mem;                   /* calloc'ed: one slot more than side */
     uint32_t *side_free;              /* stack of free slots */
     size_t side_nfree;
     bool day_aligned;                 /* buckets divide a UTC day */
@@ -215,7 +234,12 @@ v6m_err v6m_traffic_open(const struct v6m_traffic_config *cfg,
         return V6M_ERR_NOMEM;
     }
     if (t->cfg.users || t->cfg.apps) {
-        t->side = calloc(t->cfg.flow_max, sizeof(*t->side));
+        /* One slot = one cache line (flowside.h): calloc's 16-byte
+         * alignment would make every slot span two lines. */
+        t->side_mem = calloc(t->cfg.flow_max + 1, sizeof(*t->side));
+        t->side = t->side_mem ? (struct flow_side *)(((uintptr_t)t->side_mem + 63) &
+                                                     ~(uintptr_t)63)
+                              : NULL;
         t->side_free = calloc(t->cfg.flow_max, sizeof(*t->side_free));
         if (!t->side || !t->side_free) {
             v6m_traffic_free(t);
@@ -272,7 +296,7 @@ void v6m_traffic_free(v6m_traffic *t)
     flow_table_free(t->ft);
     users_free(t->users);
     apps_free(t->apps);
-    free(t->side);
+    free(t->side_mem);
     free(t->side_free);
     free(t->segs);
     free(t->segdir);
@@ -368,6 +392,24 @@ static inline struct v6m_family_counts *bucket_row(v6m_traffic *t, uint64_t ts)
 
 /* ---- counting --------------------------------------------------------- */
 
+/* Add a cached mask's count to the per-bit counters and empty the slot. */
+static void encap_spill(v6m_traffic *t, struct eslot *es)
+{
+    for (uint32_t m = es->mask; m; m &= m - 1)
+        t->encap[__builtin_ctz(m)] += es->n;
+    es->mask = 0;
+    es->n = 0;
+}
+
+static inline void encap_count(v6m_traffic *t, uint32_t mask)
+{
+    struct eslot *es = &t->ecache[(mask * 0x9e3779b1u) >> 27];
+    if (es->mask != mask)
+        encap_spill(t, es);
+    es->mask = mask;
+    es->n++;
+}
+
 static inline void add(struct v6m_counts *c, uint64_t bytes)
 {
     c->packets++;
@@ -457,13 +499,12 @@ static void count_record(v6m_traffic *t, const struct v6m_packet *pkt,
 
     if (pkt->drop != V6M_DROP_NONE)
         t->drops[pkt->drop < V6M_DROP__COUNT ? pkt->drop : V6M_DROP_MALFORMED]++;
-    for (uint32_t m = pkt->encap; m; m &= m - 1)
-        t->encap[__builtin_ctz(m)]++;
-    if (fam == V6M_FAMILY_IPV6) {
-        t->v6p.ipv6_packets++;
-        if (pkt->inner.family == V6M_FAMILY_IPV6 && pkt->inner.flow_label != 0)
-            t->v6p.flow_label_packets++;
-    }
+    encap_count(t, pkt->encap);
+    /* Branch-free: IPv4 and IPv6 alternate at random on a mixed link. */
+    bool v6 = fam == V6M_FAMILY_IPV6;
+    t->v6p.ipv6_packets += v6;
+    t->v6p.flow_label_packets +=
+        v6 & (pkt->inner.family == V6M_FAMILY_IPV6) & (pkt->inner.flow_label != 0);
     if (pkt->ext_mask) {
         if (pkt->ext_mask & (1u << V6M_EXT_SRH))
             t->v6p.srh_packets++;
@@ -592,6 +633,8 @@ void v6m_traffic_finish(v6m_traffic *t)
     res->n_buckets = nb;
     res->buckets = t->out_buckets;
     memcpy(res->drops, t->drops, sizeof(res->drops));
+    for (size_t i = 0; i < ENCAP_SLOTS; i++)
+        encap_spill(t, &t->ecache[i]);
     memcpy(res->encap_packets, t->encap, sizeof(res->encap_packets));
     res->ipv6plus = t->v6p;
     struct flow_table_stats fs;

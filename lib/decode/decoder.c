@@ -165,8 +165,16 @@ enum v6m_decode_result v6m_decoder_decode(v6m_decoder *dec, const struct v6m_fra
         default: st = ST_DONE; break;
         }
     }
-    if (pkt->n_ip == 1)
-        pkt->outer = pkt->inner;
+    /* One IP header: outer is a copy of inner. Written as a copy from a
+     * selected offset (outer onto itself when n_ip != 1, through a
+     * temporary) so that it needs no branch: one and two IP headers
+     * alternate at random on a link that carries tunnels. */
+    size_t osrc = offsetof(struct v6m_packet, inner) -
+                  (size_t)(pkt->n_ip != 1) *
+                      (offsetof(struct v6m_packet, inner) - offsetof(struct v6m_packet, outer));
+    struct v6m_iphdr otmp;
+    memcpy(&otmp, (const unsigned char *)pkt + osrc, sizeof otmp);
+    pkt->outer = otmp;
     /* A first fragment ends where its datagram's bytes continue in the next
      * fragment: inner headers cut there are expected, not a capture fault. */
     if (d.n_first && pkt->drop == V6M_DROP_TRUNCATED && frame->caplen >= frame->wirelen)
@@ -190,6 +198,8 @@ void decoder_set_fast(struct v6m_decoder *dec, bool on)
 
 bool v6m_decoder_release(v6m_decoder *dec, struct v6m_packet *pkt)
 {
+    if (dec->rel_head == FRAG_NIL) /* the usual case: checked without a call */
+        return false;
     return frag_pop(dec, pkt);
 }
 

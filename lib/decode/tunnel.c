@@ -7,6 +7,8 @@
  *
  * UDP dispatch follows tshark: the lower port is tried first, then the
  * higher one; Teredo off port 3544 only with the heuristic switched on.
+ * Ports are looked up in one 64-slot table with a perfect hash (uports[],
+ * below): one load and compare per port instead of a tree of compares.
  *
  * Byte layouts (network order):
  *  GRE v0   C R K S s recur(3) | flags(5) ver(3) | protocol(2)
@@ -400,38 +402,79 @@ static int tun_l2tp(struct dctx *d)
     return dctx_enter_tunnel(d, ST_PPP);
 }
 
+/* UDP ports the decoder knows: the tunnel ports, and the ports whose
+ * traffic tshark hands to a port-registered dissector before any heuristic
+ * runs (DNS, mDNS, LLMNR, NTP, DHCP/DHCPv6, SNMP, NetBIOS, syslog, RIP,
+ * IKE/NAT-T, SSDP, STUN, QUIC on 443/80/8443...; the Teredo heuristic never
+ * looks at them, so neither do we: a QUIC short header or a DNS id can start
+ * with nibble 6 and a matching "length" by chance).
+ *
+ * One table of 64 slots with a perfect multiplicative hash of the port
+ * ((port * UPORT_MUL) >> 26 puts each of these 30 ports in its own slot), so
+ * a lookup is one load and one compare. Before: two `switch`es compiled to
+ * trees of compares, several branches per UDP frame on ports that change
+ * from one frame to the next. Port 0 hashes to slot 0, which is empty
+ * ({0, UP_NONE}), so it is nothing as well. Adding a port: recompute the
+ * slots (all must differ, or pick another multiplier). */
+enum uport_kind {
+    UP_NONE = 0,
+    UP_L2TP,      /* 1701 */
+    UP_GTPU,      /* 2152 */
+    UP_TEREDO,    /* 3544 */
+    UP_VXLAN,     /* 4789 */
+    UP_VXLAN_GPE, /* 4790 */
+    UP_AYIYA,     /* 5072 */
+    UP_CAPWAP,    /* 5247 (data channel) */
+    UP_GENEVE,    /* 6081 */
+    UP_CLAIMED,   /* a port dissector comes first in tshark */
+};
+
+struct uport {
+    uint16_t port;
+    uint8_t kind;
+};
+
+#define UPORT_MUL 0xab300795u
+
+static const struct uport uports[64] = {
+    [2] = {2152, UP_GTPU},     [5] = {4790, UP_VXLAN_GPE}, [7] = {546, UP_CLAIMED},
+    [8] = {69, UP_CLAIMED},    [10] = {4500, UP_CLAIMED},  [15] = {443, UP_CLAIMED},
+    [16] = {123, UP_CLAIMED},  [17] = {138, UP_CLAIMED},   [21] = {162, UP_CLAIMED},
+    [22] = {500, UP_CLAIMED},  [23] = {6081, UP_GENEVE},   [26] = {4789, UP_VXLAN},
+    [28] = {53, UP_CLAIMED},   [29] = {1701, UP_L2TP},     [30] = {68, UP_CLAIMED},
+    [31] = {80, UP_CLAIMED},   [34] = {1900, UP_CLAIMED},  [35] = {5353, UP_CLAIMED},
+    [39] = {137, UP_CLAIMED},  [41] = {5072, UP_AYIYA},    [42] = {161, UP_CLAIMED},
+    [43] = {5247, UP_CAPWAP},  [45] = {514, UP_CLAIMED},   [46] = {520, UP_CLAIMED},
+    [47] = {3478, UP_CLAIMED}, [49] = {547, UP_CLAIMED},   [51] = {67, UP_CLAIMED},
+    [54] = {8443, UP_CLAIMED}, [56] = {3544, UP_TEREDO},   [57] = {5355, UP_CLAIMED},
+};
+
+static inline unsigned uport_kind(uint16_t port)
+{
+    const struct uport *u = &uports[(uint32_t)(port * UPORT_MUL) >> 26];
+    return u->port == port ? u->kind : UP_NONE;
+}
+
 /* -1 when no decoder is registered on the port or it rejected the
  * payload (tshark then tries the other port). */
 static int tun_udp_port(struct dctx *d, uint16_t port)
 {
-    switch (port) {
-    case 1701: return tun_l2tp(d);
-    case 2152: return tun_gtpu(d);
-    case 3544: return tun_teredo(d, false);
-    case 4789: return tun_vxlan(d);
-    case 4790: return tun_vxlan_gpe(d);
-    case 5072: return tun_ayiya(d);
-    case 5247: return tun_capwap(d);
-    case 6081: return tun_geneve(d);
+    switch (uport_kind(port)) {
+    case UP_L2TP: return tun_l2tp(d);
+    case UP_GTPU: return tun_gtpu(d);
+    case UP_TEREDO: return tun_teredo(d, false);
+    case UP_VXLAN: return tun_vxlan(d);
+    case UP_VXLAN_GPE: return tun_vxlan_gpe(d);
+    case UP_AYIYA: return tun_ayiya(d);
+    case UP_CAPWAP: return tun_capwap(d);
+    case UP_GENEVE: return tun_geneve(d);
     default: return -1;
     }
 }
 
-/* Ports whose traffic tshark hands to a port-registered dissector before
- * any heuristic runs (DNS, mDNS, LLMNR, NTP, DHCP/DHCPv6, SNMP, NetBIOS,
- * syslog, RIP, IKE/NAT-T, SSDP, STUN, QUIC on 443/80/8443...). The Teredo
- * heuristic never looks at them, so neither do we: a QUIC short header or a
- * DNS id can start with nibble 6 and a matching "length" by chance. */
 static bool udp_port_claimed(uint16_t port)
 {
-    switch (port) {
-    case 53: case 67: case 68: case 69: case 80: case 123: case 137: case 138:
-    case 161: case 162: case 443: case 500: case 514: case 520: case 546: case 547:
-    case 1900: case 3478: case 4500: case 5353: case 5355: case 8443:
-        return true;
-    default:
-        return false;
-    }
+    return uport_kind(port) == UP_CLAIMED;
 }
 
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)

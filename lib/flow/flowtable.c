@@ -19,7 +19,11 @@
  *   per-table seed (random unless configured), so a sender cannot aim its
  *   packets at one probe run; util/hash.h's fmix64 derives the keys. The
  *   key words are built in registers and hashed there (prepare()), then
- *   stored once.
+ *   stored once. The lower endpoint is chosen and the words are swapped
+ *   into place without branches (swap_if()), and keys are always compared
+ *   as 40 bytes (an IPv4 key's tail is zero): IPv4/IPv6 and which side is
+ *   lower change at random from packet to packet, so those branches were
+ *   mispredicted on about half of the packets.
  *   Entries: one slab of max_flows 128-byte entries mapped at creation
  *   (anonymous mmap, huge pages requested), each on two whole cache lines
  *   (lookup fields, then counters); freed entries go to a free list;
@@ -36,7 +40,8 @@
  *   head_q_ns, a copy of the head's time kept in the table, so no entry is
  *   loaded while nothing is due; when a step happens the next head's entry
  *   and the queue record of the head after it are prefetched for the next
- *   packet's step): an idle
+ *   packet's step, and the head's own index slot, read when it ends): an
+ *   idle
  *   head ends (IDLE), a live one is queued again at the tail with its bit
  *   cleared, which happens at most once per idle_ns per flow. So an idle
  *   flow ends at the latest ~idle_ns after it became idle, and at once when
@@ -349,7 +354,12 @@ static bool index_grow(struct flow_table *ft)
     return true;
 }
 
-/* Keys are compared as 8-byte words (16 or 40 bytes, no padding). */
+/* Keys are compared as five 8-byte words (40 bytes, no padding). An IPv4
+ * key's unused tail is zero in both the lookup key (prepare() writes the
+ * whole key) and the entry (a copy of it), so comparing all 40 bytes gives
+ * the same answer as comparing the 16 it uses, without a branch on the
+ * family (IPv4 and IPv6 alternate at random on a mixed link: the branch
+ * was mispredicted on about half of the lookups). */
 static inline uint64_t ld64(const void *p)
 {
     uint64_t v;
@@ -357,14 +367,23 @@ static inline uint64_t ld64(const void *p)
     return v;
 }
 
-static inline bool key_eq(const struct flow_ckey *a, const struct flow_ckey *b, size_t kl)
+static inline bool key_eq(const struct flow_ckey *a, const struct flow_ckey *b)
 {
     const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-    uint64_t d = (ld64(x) ^ ld64(y)) | (ld64(x + 8) ^ ld64(y + 8));
-    if (kl > 16)
-        d |= (ld64(x + 16) ^ ld64(y + 16)) | (ld64(x + 24) ^ ld64(y + 24)) |
-             (ld64(x + 32) ^ ld64(y + 32));
+    uint64_t d = (ld64(x) ^ ld64(y)) | (ld64(x + 8) ^ ld64(y + 8)) |
+                 (ld64(x + 16) ^ ld64(y + 16)) | (ld64(x + 24) ^ ld64(y + 24)) |
+                 (ld64(x + 32) ^ ld64(y + 32));
     return d == 0;
+}
+
+/* Swap *a and *b when c, without a branch (which endpoint is the lower
+ * one changes at random from packet to packet: as branches, these
+ * selections were mispredicted on about half of the packets). */
+static inline void swap_if(bool c, uint64_t *a, uint64_t *b)
+{
+    uint64_t x = (*a ^ *b) & ((uint64_t)0 - (uint64_t)c);
+    *a ^= x;
+    *b ^= x;
 }
 
 /* End entry idx with reason `end`: callback, unlink, free. */
@@ -399,11 +418,6 @@ static inline bool is_idle(const struct flow_table *ft, const struct flow_entry 
 }
 
 /* ---- packets ---------------------------------------------------------- */
-
-static inline uint64_t ld64_be(const uint8_t *p)
-{
-    return __builtin_bswap64(ld64(p));
-}
 
 /* The first key word as it lies in memory (struct flow_ckey: family, proto,
  * segment, port_lo, port_hi), computed without a store and a reload. */
@@ -457,9 +471,12 @@ static inline bool flow_key_build(const struct flow_table *ft, const struct v6m_
         memcpy(&s, ip->src, 4);
         memcpy(&d, ip->dst, 4);
         uint32_t sn = __builtin_bswap32(s), dn = __builtin_bswap32(d);
-        src_lo = sn < dn || (sn == dn && sp <= dp);
-        uint64_t w1 = key_w1_v4(src_lo ? s : d, src_lo ? d : s);
-        uint64_t w0 = key_w0(k, fam, proto, segment, src_lo ? sp : dp, src_lo ? dp : sp);
+        src_lo = (sn < dn) | ((sn == dn) & (sp <= dp));
+        uint64_t lo = s, hi = d, plo = sp, phi = dp;
+        swap_if(!src_lo, &lo, &hi);
+        swap_if(!src_lo, &plo, &phi);
+        uint64_t w1 = key_w1_v4((uint32_t)lo, (uint32_t)hi);
+        uint64_t w0 = key_w0(k, fam, proto, segment, (uint16_t)plo, (uint16_t)phi);
         memcpy(k, &w0, 8);
         memcpy(k->addr, &w1, 8);
         memset(k->addr + 8, 0, 24);
@@ -469,15 +486,17 @@ static inline bool flow_key_build(const struct flow_table *ft, const struct v6m_
         uint64_t s0 = ld64(ip->src), s1 = ld64(ip->src + 8);
         uint64_t d0 = ld64(ip->dst), d1 = ld64(ip->dst + 8);
         uint64_t sa = __builtin_bswap64(s0), da = __builtin_bswap64(d0);
-        if (sa != da) {
+        if (sa != da) { /* nearly always: different /64s */
             src_lo = sa < da;
         } else {
-            uint64_t sb = ld64_be(ip->src + 8), db = ld64_be(ip->dst + 8);
-            src_lo = sb < db || (sb == db && sp <= dp);
+            uint64_t sb = __builtin_bswap64(s1), db = __builtin_bswap64(d1);
+            src_lo = (sb < db) | ((sb == db) & (sp <= dp));
         }
-        uint64_t w1 = src_lo ? s0 : d0, w2 = src_lo ? s1 : d1;
-        uint64_t w3 = src_lo ? d0 : s0, w4 = src_lo ? d1 : s1;
-        uint64_t w0 = key_w0(k, fam, proto, segment, src_lo ? sp : dp, src_lo ? dp : sp);
+        uint64_t w1 = s0, w2 = s1, w3 = d0, w4 = d1, plo = sp, phi = dp;
+        swap_if(!src_lo, &w1, &w3);
+        swap_if(!src_lo, &w2, &w4);
+        swap_if(!src_lo, &plo, &phi);
+        uint64_t w0 = key_w0(k, fam, proto, segment, (uint16_t)plo, (uint16_t)phi);
         memcpy(k, &w0, 8);
         memcpy(k->addr, &w1, 8);
         memcpy(k->addr + 8, &w2, 8);
@@ -517,7 +536,6 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
                                     bool *created)
 {
     const struct flow_ckey *kp = &lk->k;
-    size_t kl = lk->kl;
     uint32_t h32 = lk->h32;
     bool src_lo = lk->src_lo;
     uint8_t proto = kp->proto;
@@ -540,6 +558,11 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         uint32_t nx = ft->q[h].next;
         if (nx != NIL)
             __builtin_prefetch(&ft->ent[nx].last_ns);
+        /* The head's own line came with the previous step's prefetch; its
+         * index slot (read by index_remove() when it ends, a cache miss
+         * that was ~60% of flow_end()) can start loading now, while the
+         * end callbacks run. */
+        __builtin_prefetch(&ft->slots[ft->ent[h].h32 & ft->mask]);
         if (is_idle(ft, &ft->ent[h], ft->now))
             flow_end(ft, h, V6M_FLOW_END_IDLE);
         else
@@ -562,7 +585,7 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
             const struct flow_entry *c = &ft->ent[s->idx1 - 1];
             /* the counters' line is wanted soon after a match: start it */
             __builtin_prefetch(&c->packets[0], 1);
-            if (key_eq(&c->k, kp, kl)) {
+            if (key_eq(&c->k, kp)) {
                 idx = s->idx1 - 1;
                 break;
             }
@@ -645,8 +668,9 @@ struct flow_entry *flow_table_apply(struct flow_table *ft, const struct v6m_pack
         e->last_ns = ts;
     if (ts < e->first_ns)
         e->first_ns = ts;
-    if (proto == 6)
-        e->tcp_flags |= pkt->tcp_flags;
+    /* TCP flags of TCP packets only; branch-free (the protocol mix is
+     * random from packet to packet). */
+    e->tcp_flags |= (uint8_t)(pkt->tcp_flags & (0u - (unsigned)(proto == 6)));
     return e;
 }
 

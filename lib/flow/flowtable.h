@@ -115,7 +115,8 @@ struct flow_entry *flow_table_packet(struct flow_table *ft,
 struct flow_lookup {
     struct flow_ckey k;
     uint32_t h32;
-    uint8_t kl;      /* key bytes compared: 16 (IPv4) or 40 (IPv6) */
+    uint8_t kl;      /* key bytes in use: 16 (IPv4) or 40 (IPv6); all 40 are
+                      * compared (an IPv4 key's tail is zero) */
     uint8_t src_lo;  /* the packet's source is the lower endpoint */
 };
 bool flow_table_prepare(const struct flow_table *ft, const struct v6m_packet *pkt,

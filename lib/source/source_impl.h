@@ -32,6 +32,10 @@
 #ifndef SRC_MAP_WINDOW
 #define SRC_MAP_WINDOW ((size_t)4 << 20) /* regular files: bytes mapped at once */
 #endif
+#ifndef SRC_MAP_STEP
+#define SRC_MAP_STEP (16u * 1024u)       /* mapped files: digested ahead of the
+                                          * parser at a time (L1-sized) */
+#endif
 #define SRC_CAPLEN_MAX (256u * 1024u)    /* a frame larger than this is bogus */
 #define SRC_CAPLEN_SLACK 4096u           /* tolerated excess over the snaplen */
 #define SRC_BLOCK_MAX (16u << 20)        /* largest pcapng block we accept */
