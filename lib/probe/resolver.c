@@ -105,6 +105,7 @@
 #define RB_SIZE 4097            /* per datagram: c-ares 1.18 reads into MAXENDSSZ + 1 */
 #define OWN_MAX_SERVERS 32      /* own UDP transport: more servers stay with c-ares */
 #define OWN_ROUNDS 32           /* timeout doublings (tries) with their own FIFO */
+#define SB_MSGS 64              /* datagrams sent per sendmmsg() (own transport) */
 
 enum { SEEN_WRONGQ = 1, SEEN_GARBAGE = 2 };
 enum { EK_HOST = 1, EK_ZONEOF, EK_ZONE };
@@ -136,6 +137,7 @@ struct rq {
     int err_status;           /* ARES_ECONNREFUSED until a try times out */
     uint8_t srv, round;
     bool on_own;              /* in the own transport's FIFOs (not c-ares') */
+    uint64_t seq;             /* own transport: names q in the send batch */
     /* Not cleared by rq_alloc (from here on): */
     char qname[RESOLVE_NAME_MAX];
     char server[64];
@@ -184,6 +186,27 @@ struct chan {
     } osrv[OWN_MAX_SERVERS];
     struct rq *rhead[OWN_ROUNDS], *rtail[OWN_ROUNDS];
     struct loop_timer otimer;
+    struct sbatch *sb;   /* datagrams waiting for one sendmmsg(); NULL until used */
+    struct loop_timer ftimer; /* zero-delay: flushes sb at the next loop turn */
+    bool flushing;
+    uint64_t seq;        /* numbers the own transport's queries (sb entries) */
+};
+
+/* Queries of the own transport wait here for one sendmmsg() per loop turn
+ * (or per SB_MSGS): the kernel's per-call cost is paid once, and the
+ * resolver gets a burst instead of a trickle of wake-ups. An entry names
+ * its query by id and sequence number, so a query that ended meanwhile is
+ * not touched when its send fails. */
+struct sbatch {
+    unsigned n;
+    struct {
+        uint64_t seq;
+        uint16_t id, len;
+        uint8_t srv;
+    } e[SB_MSGS];
+    uint8_t buf[SB_MSGS][DNSMSG_QUERY_MAX];
+    struct mmsghdr msgs[SB_MSGS];
+    struct iovec iov[SB_MSGS];
 };
 
 /* A waiting callback: on a pending entry, or a hit to deliver (deferred). */
@@ -629,6 +652,7 @@ static const struct ares_socket_functions sock_funcs = {
 static void chan_pump(struct chan *ch);
 static void chan_send_ares(struct chan *ch, struct rq *q);
 static void on_own_timer(void *arg);
+static void on_own_flush(void *arg);
 static void own_destroy(struct chan *ch);
 
 static void chan_kick(struct chan *ch)
@@ -765,6 +789,7 @@ static struct chan *chan_new(struct resolver *r, bool direct, bool system,
     ch->port = port;
     loop_timer_init(&ch->timer, on_chan_timer, ch);
     loop_timer_init(&ch->otimer, on_own_timer, ch);
+    loop_timer_init(&ch->ftimer, on_own_flush, ch);
     /* The recursive channel: one slot per id (512 kB), so finding a free
      * id and the query of an answer is one load, no chain to walk. */
     unsigned nb = direct ? 16 : 65536;
@@ -1087,6 +1112,105 @@ static bool own_next(struct chan *ch, struct rq *q)
     return false;
 }
 
+static void own_flush(struct chan *ch);
+static void own_send(struct chan *ch, struct rq *q);
+
+static void on_own_flush(void *arg)
+{
+    struct chan *ch = arg;
+    struct resolver *r = ch->r;
+    r->processing++;
+    own_flush(ch);
+    chan_pump(ch);
+    r->processing--;
+    drain(r);
+}
+
+/* Queue q's datagram for the next flush; false when there is no room or
+ * no memory (the caller sends it at once). */
+static bool own_queue(struct chan *ch, struct rq *q, const uint8_t *buf, size_t len)
+{
+    if (ch->flushing)
+        return false;
+    if (!ch->sb) {
+        ch->sb = malloc(sizeof *ch->sb);
+        if (!ch->sb)
+            return false;
+        ch->sb->n = 0;
+    }
+    struct sbatch *b = ch->sb;
+    if (b->n == SB_MSGS)
+        own_flush(ch);
+    unsigned k = b->n++;
+    b->e[k].seq = q->seq;
+    b->e[k].id = q->id;
+    b->e[k].len = (uint16_t)len;
+    b->e[k].srv = q->srv;
+    memcpy(b->buf[k], buf, len);
+    if (!loop_timer_armed(&ch->ftimer))
+        loop_timer_set(ch->r->loop, &ch->ftimer, loop_now_ns(ch->r->loop));
+    return true;
+}
+
+/* A queued datagram could not be sent (err): the query it belongs to, if
+ * it is still on that try, moves on as if send() had failed at once. */
+static void own_send_failed(struct chan *ch, uint64_t seq, uint16_t id, uint8_t srv, int err)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+        ch->r->st.udp_send_dropped++; /* lost; retried at its timeout */
+        return;
+    }
+    ch->last_errno = err;
+    struct rq *q = id_find(ch, id);
+    if (!q || !q->on_own || q->seq != seq || q->srv != srv)
+        return;
+    own_fifo_unlink(ch, q);
+    q->skip |= 1u << srv;
+    if (own_next(ch, q))
+        own_send(ch, q); /* flushing: sent at once */
+}
+
+static void own_flush(struct chan *ch)
+{
+    struct sbatch *b = ch->sb;
+    loop_timer_cancel(ch->r->loop, &ch->ftimer);
+    if (!b || b->n == 0)
+        return;
+    ch->flushing = true;
+    unsigned n = b->n, i = 0;
+    while (i < n) {
+        unsigned j = i;
+        while (j < n && b->e[j].srv == b->e[i].srv)
+            j++;
+        int fd = ch->osrv[b->e[i].srv].fd;
+        if (fd < 0) { /* closed since (an ICMP error): its queries have moved on */
+            i = j;
+            continue;
+        }
+        for (unsigned k = i; k < j; k++) {
+            b->iov[k].iov_base = b->buf[k];
+            b->iov[k].iov_len = b->e[k].len;
+            memset(&b->msgs[k].msg_hdr, 0, sizeof b->msgs[k].msg_hdr);
+            b->msgs[k].msg_hdr.msg_iov = &b->iov[k];
+            b->msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        while (i < j) {
+            int sent = sendmmsg(fd, &b->msgs[i], j - i, MSG_DONTWAIT);
+            if (sent > 0) {
+                i += (unsigned)sent;
+                continue;
+            }
+            /* The first datagram left failed: it alone takes the error. */
+            own_send_failed(ch, b->e[i].seq, b->e[i].id, b->e[i].srv, sent < 0 ? errno : EIO);
+            i++;
+            if (ch->osrv[b->e[i - 1].srv].fd != fd)
+                i = j; /* the socket went away under the failure */
+        }
+    }
+    b->n = 0;
+    ch->flushing = false;
+}
+
 /* Send q's current try (q->srv), or move on as c-ares does. */
 static void own_send(struct chan *ch, struct rq *q)
 {
@@ -1101,6 +1225,10 @@ static void own_send(struct chan *ch, struct rq *q)
                                             ch->own_no_edns ? 0 : EDNS_SIZE);
             if (len == 0) {
                 own_end(ch, q, ARES_EBADNAME, NULL, 0);
+                return;
+            }
+            if (own_queue(ch, q, buf, len)) {
+                own_fifo_push(ch, q);
                 return;
             }
             if (send(sv->fd, buf, len, 0) < 0) {
@@ -1249,6 +1377,9 @@ static void on_own_io(void *arg, int fd, unsigned events)
 /* c-ares' ares_destroy(): every query still in flight ends EDESTRUCTION. */
 static void own_destroy(struct chan *ch)
 {
+    loop_timer_cancel(ch->r->loop, &ch->ftimer);
+    free(ch->sb); /* not sent: every query ends here anyway */
+    ch->sb = NULL;
     for (unsigned k = 0; k < OWN_ROUNDS; k++)
         while (ch->rhead[k])
             own_end(ch, ch->rhead[k], ARES_EDESTRUCTION, NULL, 0);
@@ -1286,6 +1417,7 @@ static void chan_send(struct chan *ch, struct rq *q)
     q->srv = 0;
     q->try_count = 0;
     q->skip = 0;
+    q->seq = ++ch->seq;
     if (len == 0) {
         on_ares(q, ARES_EBADNAME, 0, NULL, 0);
         return;

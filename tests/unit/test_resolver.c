@@ -32,7 +32,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/loop.h"
@@ -873,6 +875,31 @@ static void test_transport_edges(void **state)
     snprintf(want, sizeof want, "%s refused the connection (nothing listens on that port)", srv);
     expect_status(c, RS_NETWORK, want);
     assert_true(c->r.elapsed_ns < (TO_MS - 5) * 1000000ull); /* at once, not at the timeout */
+
+    /* 48 at once: one sendmmsg() batch; on loopback the port unreachable
+     * of one datagram fails the send of a later one (the socket error is
+     * reported there), the others see it on the socket: every query ends
+     * the same way, whichever path it took */
+    static struct cap many[48];
+    memset(many, 0, sizeof many);
+    int done = 0;
+    for (int i = 0; i < 48; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "m%d.test", i);
+        assert_int_equal(resolver_query(r, name, 1, on_res, &many[i]), 0);
+    }
+    uint64_t end = loop_update_time(F.l) + 5000000000ull;
+    while (done < 48 && loop_update_time(F.l) < end) {
+        loop_run_once(F.l, 20000000);
+        done = 0;
+        for (int i = 0; i < 48; i++)
+            done += many[i].n;
+    }
+    assert_int_equal(done, 48);
+    for (int i = 0; i < 48; i++) {
+        expect_status(&many[i], RS_NETWORK, want);
+        assert_true(many[i].r.elapsed_ns < (TO_MS - 5) * 1000000ull);
+    }
     resolver_free(r);
 
     /* two servers from a resolv.conf (port 53, so root is needed), the
@@ -917,6 +944,75 @@ static void test_transport_edges(void **state)
         loop_watch(F.l, normal, 0, NULL, NULL);
         close(normal);
     }
+}
+
+/* Sends that fail inside a sendmmsg() batch (not at connect): in a
+ * network namespace of its own, a child process drops its own UDP to one
+ * port with nftables, so every send there fails with EPERM; 24 queries go
+ * out in one batch and each must end "cannot reach ...: Operation not
+ * permitted" at once. Needs root (a namespace and nft). */
+static int send_errors_child(void)
+{
+    if (unshare(CLONE_NEWNET) != 0)
+        return 77;
+    if (system("ip link set lo up && nft add table inet v6mt && "
+               "nft add chain inet v6mt out '{ type filter hook output priority 0; }' && "
+               "nft add rule inet v6mt out udp dport 5399 drop") != 0)
+        return 77;
+    struct errbuf e;
+    struct loop *l = loop_new(&e);
+    struct resolver_config cfg = {.server = "127.0.0.1:5399", .timeout_ms = 2000, .tries = 2};
+    struct resolver *r = l ? resolver_new(l, &cfg, &e) : NULL;
+    if (!r)
+        return 2;
+    static struct cap c[24];
+    for (int i = 0; i < 24; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "e%d.test", i);
+        if (resolver_query(r, name, 1, on_res, &c[i]) != 0)
+            return 3;
+    }
+    uint64_t end = loop_update_time(l) + 1000000000ull;
+    int done = 0;
+    while (done < 24 && loop_update_time(l) < end) {
+        loop_run_once(l, 20000000);
+        done = 0;
+        for (int i = 0; i < 24; i++)
+            done += c[i].n;
+    }
+    int rc = done == 24 ? 0 : 4;
+    for (int i = 0; i < 24 && rc == 0; i++)
+        if (c[i].r.status != RS_NETWORK ||
+            !strstr(c[i].r.detail, "cannot reach 127.0.0.1:5399: Operation not permitted")) {
+            fprintf(stderr, "%s: %s %s\n", c[i].r.qname, resolve_status_name(c[i].r.status),
+                    c[i].r.detail);
+            rc = 5;
+        }
+    resolver_free(r);
+    loop_free(l);
+    return rc;
+}
+
+static void test_send_errors_in_batch(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        printf("SKIP send errors in a batch: needs root (a network namespace and nft)\n");
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(send_errors_child());
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77) {
+        printf("SKIP send errors in a batch: no network namespace or nft here\n");
+        return;
+    }
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void test_ipv6_server(void **state)
@@ -1226,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_silence_and_dropped),
         cmocka_unit_test(test_tcp_fallback),
         cmocka_unit_test(test_transport_edges),
+        cmocka_unit_test(test_send_errors_in_batch),
         cmocka_unit_test(test_ipv6_server),
         cmocka_unit_test(test_hosts_coalesced_and_cached),
         cmocka_unit_test(test_host_lru),
