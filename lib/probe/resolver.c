@@ -1007,7 +1007,10 @@ static void on_ares(void *arg, int status, int timeouts, unsigned char *abuf, in
  *     (c-ares does the same); SERVFAIL/REFUSED come back to us
  *     (NOCHECKRESP);
  *   - a send that meets a full socket buffer is a lost datagram (retried
- *     at its timeout, counted in udp_send_dropped), as before.
+ *     at its timeout, counted in udp_send_dropped), as before;
+ *   - datagrams wait in a batch (struct sbatch) that one sendmmsg() sends
+ *     at the next loop turn or when SB_MSGS wait; a send that fails there
+ *     moves its query on as an immediate failure would (own_send_failed).
  *
  * Deadlines: all tries of the same round have the same timeout, so one
  * FIFO per round is in deadline order; the channel's own timer is due at
