@@ -145,18 +145,26 @@ void strpool_release(struct strpool *sp)
     memset(sp, 0, sizeof *sp);
 }
 
+/* Room for n more bytes and the NUL; false when out of memory. */
+static bool textbuf_room(struct textbuf *t, size_t n)
+{
+    if (t->cap - t->len > n)
+        return true;
+    size_t cap = t->cap ? t->cap : 128;
+    while (cap <= t->len + n)
+        cap *= 2;
+    char *ns = realloc(t->s, cap);
+    if (!ns)
+        return false;
+    t->s = ns;
+    t->cap = cap;
+    return true;
+}
+
 void textbuf_put(struct textbuf *t, const char *p, size_t n)
 {
-    if (t->cap - t->len <= n) {
-        size_t cap = t->cap ? t->cap : 128;
-        while (cap <= t->len + n)
-            cap *= 2;
-        char *ns = realloc(t->s, cap);
-        if (!ns)
-            return;
-        t->s = ns;
-        t->cap = cap;
-    }
+    if (!textbuf_room(t, n))
+        return;
     memcpy(t->s + t->len, p, n);
     t->len += n;
     t->s[t->len] = '\0';
@@ -189,18 +197,8 @@ void textbuf_add(struct textbuf *t, const char *fmt, ...)
     va_start(ap, fmt);
     int need = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (need <= 0)
+    if (need <= 0 || !textbuf_room(t, (size_t)need))
         return;
-    if (t->len + (size_t)need + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 128;
-        while (cap < t->len + (size_t)need + 1)
-            cap *= 2;
-        char *n = realloc(t->s, cap);
-        if (!n)
-            return;
-        t->s = n;
-        t->cap = cap;
-    }
     va_start(ap, fmt);
     vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
     va_end(ap);

@@ -643,16 +643,23 @@ char *url_resolve_full(const char *base, const char *ref)
     return resolve_full(base, ref, NULL);
 }
 
-bool url_split_full(const char *url, struct url_parts *out)
+/* url_split() through either resolution. */
+static bool split_by(char *(*res)(const char *, const char *, struct url_parts *), const char *url,
+                     struct url_parts *out)
 {
     memset(out, 0, sizeof *out);
-    char *s = resolve_full(NULL, url, out);
+    char *s = res(NULL, url, out);
     if (!s) {
         memset(out, 0, sizeof *out);
         return false;
     }
     free(s);
     return true;
+}
+
+bool url_split_full(const char *url, struct url_parts *out)
+{
+    return split_by(resolve_full, url, out);
 }
 
 static char *resolve_full(const char *base, const char *ref, struct url_parts *parts)
@@ -688,14 +695,7 @@ char *url_resolve(const char *base, const char *ref)
 
 bool url_split(const char *url, struct url_parts *out)
 {
-    memset(out, 0, sizeof *out);
-    char *s = resolve(NULL, url, out);
-    if (!s) {
-        memset(out, 0, sizeof *out);
-        return false;
-    }
-    free(s);
-    return true;
+    return split_by(resolve, url, out);
 }
 
 /* --- public suffix list ---------------------------------------------------- */
