@@ -1093,6 +1093,21 @@ static void own_close(struct chan *ch, unsigned s)
     (void)loop_watch(ch->r->loop, sv->fd, 0, on_own_io, ch);
     close(sv->fd);
     sv->fd = -1;
+    /* Datagrams still waiting for this server belong to queries that move
+     * on now: they must not leave through a socket opened again later. */
+    struct sbatch *b = ch->sb;
+    if (b && !ch->flushing) {
+        unsigned w = 0;
+        for (unsigned k = 0; k < b->n; k++)
+            if (b->e[k].srv != s) {
+                if (w != k) {
+                    b->e[w] = b->e[k];
+                    memcpy(b->buf[w], b->buf[k], b->e[k].len);
+                }
+                w++;
+            }
+        b->n = w;
+    }
 }
 
 /* The query leaves the own transport with this outcome (on_ares files it). */
