@@ -1034,7 +1034,12 @@ static void own_fifo_push(struct chan *ch, struct rq *q)
 {
     unsigned round = q->try_count / ch->n_osrv;
     q->round = (uint8_t)round;
-    q->deadline = loop_now_ns(ch->r->loop) + ((uint64_t)ch->r->timeout_ms << round) * 1000000u;
+    /* timeout << round, saturated at a day: the library takes any tries
+     * up to OWN_ROUNDS and any timeout (the CLI: at most 10 tries) */
+    uint64_t ms = (uint64_t)ch->r->timeout_ms << round;
+    if (ms > 86400000u || (ms >> round) != ch->r->timeout_ms)
+        ms = 86400000u;
+    q->deadline = loop_now_ns(ch->r->loop) + ms * 1000000u;
     q->tnext = NULL;
     q->tprev = ch->rtail[round];
     if (q->tprev)
