@@ -495,6 +495,17 @@ static struct rq *id_find(const struct chan *ch, uint16_t id)
     return NULL;
 }
 
+/* q leaves ch's id table (and ch's count of queries in flight). */
+static void id_remove(struct chan *ch, struct rq *q)
+{
+    struct rq **pp = &ch->idtab[q->id & ch->idmask];
+    while (*pp && *pp != q)
+        pp = &(*pp)->idnext;
+    if (*pp)
+        *pp = q->idnext;
+    ch->inflight--;
+}
+
 /* A datagram c-ares is about to see: if it carries the id of one of our
  * queries but not our question (or cannot be parsed), c-ares will drop it
  * silently and the query will time out; remember why. */
@@ -970,12 +981,7 @@ static void on_ares(void *arg, int status, int timeouts, unsigned char *abuf, in
             q->ares_status = ARES_ENOMEM;
         }
     }
-    struct rq **pp = &ch->idtab[q->id & ch->idmask];
-    while (*pp && *pp != q)
-        pp = &(*pp)->idnext;
-    if (*pp)
-        *pp = q->idnext;
-    ch->inflight--;
+    id_remove(ch, q);
     ch->last_used = q->end_ns;
     q->ch = NULL;
     done_push(r, q);
@@ -1235,7 +1241,7 @@ static void own_flush(struct chan *ch)
 }
 
 /* Send q's current try (q->srv), or move on as c-ares does. */
-static void own_send(struct chan *ch, struct rq *q)
+static void own_send_bytes(struct chan *ch, struct rq *q, const uint8_t *buf, size_t len)
 {
     for (;;) {
         struct own_server *sv = &ch->osrv[q->srv];
@@ -1243,13 +1249,6 @@ static void own_send(struct chan *ch, struct rq *q)
         if (sv->fd < 0 && own_socket(ch, q->srv) < 0) {
             err = ch->last_errno ? ch->last_errno : EIO;
         } else {
-            uint8_t buf[DNSMSG_QUERY_MAX];
-            size_t len = dnsmsg_build_query(buf, sizeof buf, q->id, q->qname, q->qtype, true,
-                                            ch->own_no_edns ? 0 : EDNS_SIZE);
-            if (len == 0) {
-                own_end(ch, q, ARES_EBADNAME, NULL, 0);
-                return;
-            }
             if (own_queue(ch, q, buf, len)) {
                 own_fifo_push(ch, q);
                 return;
@@ -1270,6 +1269,20 @@ static void own_send(struct chan *ch, struct rq *q)
         if (!own_next(ch, q))
             return;
     }
+}
+
+/* A retry (another try, or EDNS off): the same id and question, built
+ * again for the channel's EDNS state. */
+static void own_send(struct chan *ch, struct rq *q)
+{
+    uint8_t buf[DNSMSG_QUERY_MAX];
+    size_t len = dnsmsg_build_query(buf, sizeof buf, q->id, q->qname, q->qtype, true,
+                                    ch->own_no_edns ? 0 : EDNS_SIZE);
+    if (len == 0) {
+        own_end(ch, q, ARES_EBADNAME, NULL, 0);
+        return;
+    }
+    own_send_bytes(ch, q, buf, len);
 }
 
 static void on_own_timer(void *arg)
@@ -1331,12 +1344,7 @@ static void own_datagram(struct chan *ch, unsigned s, const uint8_t *buf, size_t
     uint8_t flags = buf[2], rcode = buf[3] & 0x0f;
     if (flags & 0x02) { /* TC: again over TCP, through c-ares */
         own_fifo_unlink(ch, q);
-        struct rq **pp = &ch->idtab[q->id & ch->idmask];
-        while (*pp && *pp != q)
-            pp = &(*pp)->idnext;
-        if (*pp)
-            *pp = q->idnext;
-        ch->inflight--;
+        id_remove(ch, q);
         chan_send_ares(ch, q);
         return;
     }
@@ -1411,56 +1419,20 @@ static void own_destroy(struct chan *ch)
     loop_timer_cancel(ch->r->loop, &ch->otimer);
 }
 
-static void chan_send(struct chan *ch, struct rq *q)
+/* Give q a fresh id unique on ch, build its query into buf (rd: recursion
+ * desired; edns: the OPT's UDP size, 0 for none), remember the question as
+ * sent (for question_ok(): the name from offset 12 to its root label, then
+ * type and class) and enter q in ch's id table. The query's length, 0 when
+ * the name cannot be written (cannot happen for a validated name). */
+static size_t query_register(struct chan *ch, struct rq *q, uint8_t buf[DNSMSG_QUERY_MAX],
+                             bool rd, unsigned edns)
 {
-    if (!ch->own) {
-        chan_send_ares(ch, q);
-        return;
-    }
-    struct resolver *r = ch->r;
     uint16_t id;
     do
-        id = (uint16_t)(rng_next(r) >> 48);
+        id = (uint16_t)(rng_next(ch->r) >> 48);
     while (id_find(ch, id));
     q->id = id;
-    /* The question as it goes out (for question_ok()): the name in wire
-     * form, type and class. */
-    uint8_t buf[DNSMSG_QUERY_MAX];
-    size_t len = dnsmsg_build_query(buf, sizeof buf, id, q->qname, q->qtype, true, 0);
-    q->qwlen = 0;
-    if (len > 12 && len - 12 <= sizeof q->qwire) {
-        q->qwlen = (uint16_t)(len - 12);
-        memcpy(q->qwire, buf + 12, q->qwlen);
-    }
-    q->ch = ch;
-    q->idnext = ch->idtab[id & ch->idmask];
-    ch->idtab[id & ch->idmask] = q;
-    ch->inflight++;
-    q->err_status = ARES_ECONNREFUSED;
-    q->srv = 0;
-    q->try_count = 0;
-    q->skip = 0;
-    q->seq = ++ch->seq;
-    if (len == 0) {
-        on_ares(q, ARES_EBADNAME, 0, NULL, 0);
-        return;
-    }
-    own_send(ch, q);
-}
-
-static void chan_send_ares(struct chan *ch, struct rq *q)
-{
-    struct resolver *r = ch->r;
-    uint8_t buf[DNSMSG_QUERY_MAX];
-    uint16_t id;
-    do
-        id = (uint16_t)(rng_next(r) >> 48);
-    while (id_find(ch, id));
-    q->id = id;
-    size_t len = dnsmsg_build_query(buf, sizeof buf, id, q->qname, q->qtype, !ch->direct,
-                                    EDNS_SIZE);
-    /* The question as sent (for the fast check in peek_datagram): the name
-     * from offset 12 to its root label, then type and class. */
+    size_t len = dnsmsg_build_query(buf, DNSMSG_QUERY_MAX, id, q->qname, q->qtype, rd, edns);
     q->qwlen = 0;
     if (len > 12) {
         size_t i = 12;
@@ -1475,7 +1447,34 @@ static void chan_send_ares(struct chan *ch, struct rq *q)
     q->idnext = ch->idtab[id & ch->idmask];
     ch->idtab[id & ch->idmask] = q;
     ch->inflight++;
-    if (len == 0) { /* cannot happen for a validated name; fail it like c-ares would */
+    return len;
+}
+
+static void chan_send(struct chan *ch, struct rq *q)
+{
+    if (!ch->own) {
+        chan_send_ares(ch, q);
+        return;
+    }
+    uint8_t buf[DNSMSG_QUERY_MAX];
+    size_t len = query_register(ch, q, buf, true, ch->own_no_edns ? 0 : EDNS_SIZE);
+    q->err_status = ARES_ECONNREFUSED;
+    q->srv = 0;
+    q->try_count = 0;
+    q->skip = 0;
+    q->seq = ++ch->seq;
+    if (len == 0) {
+        on_ares(q, ARES_EBADNAME, 0, NULL, 0);
+        return;
+    }
+    own_send_bytes(ch, q, buf, len);
+}
+
+static void chan_send_ares(struct chan *ch, struct rq *q)
+{
+    uint8_t buf[DNSMSG_QUERY_MAX];
+    size_t len = query_register(ch, q, buf, !ch->direct, EDNS_SIZE);
+    if (len == 0) { /* fail it like c-ares would */
         on_ares(q, ARES_EBADNAME, 0, NULL, 0);
         return;
     }
