@@ -27,36 +27,9 @@
 #include "source/source_impl.h"
 #include "util/hash.h"
 
-/* ---- writer --------------------------------------------------------------- */
+#include "capwrite.h"
 
-struct wb {
-    uint8_t *p;
-    size_t n, cap;
-};
-
-static void wb_bytes(struct wb *w, const void *d, size_t n)
-{
-    if (w->n + n > w->cap) {
-        w->cap = (w->n + n) * 2 + 64;
-        w->p = realloc(w->p, w->cap);
-        assert_non_null(w->p);
-    }
-    if (n)
-        memcpy(w->p + w->n, d, n);
-    w->n += n;
-}
-
-static void wb_u32(struct wb *w, uint32_t v) /* little-endian */
-{
-    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-    wb_bytes(w, b, 4);
-}
-
-static void wb_u16(struct wb *w, uint16_t v)
-{
-    uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-    wb_bytes(w, b, 2);
-}
+/* ---- writer: capwrite.h --------------------------------------------------- */
 
 static uint8_t pat(unsigned rec, size_t i)
 {

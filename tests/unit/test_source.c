@@ -30,71 +30,9 @@
 
 #include "util/hash.h"
 
-/* ---- tiny writer -------------------------------------------------------- */
+#include "capwrite.h"
 
-struct wb {
-    uint8_t *p;
-    size_t n, cap;
-    bool be;
-};
-
-static void wb_bytes(struct wb *w, const void *d, size_t n)
-{
-    if (w->n + n > w->cap) {
-        w->cap = (w->n + n) * 2 + 64;
-        w->p = realloc(w->p, w->cap);
-        assert_non_null(w->p);
-    }
-    if (n)
-        memcpy(w->p + w->n, d, n);
-    w->n += n;
-}
-
-static void wb_u8(struct wb *w, uint8_t v)
-{
-    wb_bytes(w, &v, 1);
-}
-
-static void wb_u16(struct wb *w, uint16_t v)
-{
-    uint8_t b[2];
-    if (w->be) {
-        b[0] = (uint8_t)(v >> 8);
-        b[1] = (uint8_t)v;
-    } else {
-        b[1] = (uint8_t)(v >> 8);
-        b[0] = (uint8_t)v;
-    }
-    wb_bytes(w, b, 2);
-}
-
-static void wb_u32(struct wb *w, uint32_t v)
-{
-    uint8_t b[4];
-    for (int i = 0; i < 4; i++)
-        b[w->be ? i : 3 - i] = (uint8_t)(v >> (24 - 8 * i));
-    wb_bytes(w, b, 4);
-}
-
-static void wb_u64(struct wb *w, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[w->be ? i : 7 - i] = (uint8_t)(v >> (56 - 8 * i));
-    wb_bytes(w, b, 8);
-}
-
-static void wb_pad4(struct wb *w)
-{
-    while (w->n & 3)
-        wb_u8(w, 0);
-}
-
-static void put_u32_at(struct wb *w, size_t at, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        w->p[at + (size_t)(w->be ? i : 3 - i)] = (uint8_t)(v >> (24 - 8 * i));
-}
+/* ---- tiny writer: capwrite.h ---------------------------------------------- */
 
 static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
 {
@@ -142,7 +80,7 @@ static void ng_end(struct wb *w, size_t at)
     wb_pad4(w);
     uint32_t len = (uint32_t)(w->n - at + 4);
     wb_u32(w, len);
-    put_u32_at(w, at + 4, len);
+    wb_put_u32_at(w, at + 4, len);
 }
 
 static void ng_shb(struct wb *w)
@@ -607,7 +545,7 @@ static void test_corrupt(void **state)
 
     /* Block length not a multiple of 4, and one < 12. */
     for (int k = 0; k < 2; k++) {
-        put_u32_at(&w, at + 4, k ? 8 : 33);
+        wb_put_u32_at(&w, at + 4, k ? 8 : 33);
         write_file(p, w.p, w.n);
         src = v6m_source_new_files(paths, 1);
         assert_int_equal(v6m_source_start(src), V6M_OK);
