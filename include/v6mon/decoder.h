@@ -90,6 +90,12 @@ void v6m_decoder_get_stats(const v6m_decoder *dec, struct v6m_decoder_stats *st)
 #define V6M_LINKTYPE_LINUX_SLL2 276
 #define V6M_LINKTYPE_C_HDLC 104
 #define V6M_LINKTYPE_PPI 192
+#define V6M_LINKTYPE_IEEE802_11 105
+#define V6M_LINKTYPE_PRISM 119 /* Prism or AVS header + 802.11 */
+#define V6M_LINKTYPE_RADIOTAP 127
+#define V6M_LINKTYPE_AVS 163
+#define V6M_LINKTYPE_NFLOG 239
+#define V6M_LINKTYPE_PKTAP 258
 
 /* Whether the decoder knows this link type. */
 bool v6m_linktype_supported(uint32_t linktype);

@@ -224,6 +224,12 @@ void decoder_set_fast(struct v6m_decoder *dec, bool on);
 
 /* Layer functions: each returns the next state. */
 int link_decode(struct dctx *d);           /* link.c */
+/* wlan.c: an 802.11 frame at the cursor (frame control byte-swapped when
+ * `swapped`, header padded to 4 bytes when `data_pad`): ST_ETHERTYPE with
+ * d->ethertype set, or ST_DONE (non-IP, or dropped). */
+int wlan_frame(struct dctx *d, bool swapped, bool data_pad);
+int link_radiotap(struct dctx *d);
+int link_prism_avs(struct dctx *d, bool avs_only);
 int l2_eth(struct dctx *d);                /* l2.c */
 int l2_ethertype(struct dctx *d);
 int l2_mpls(struct dctx *d);

@@ -62,7 +62,6 @@ static bool l2_known_nonip(uint16_t type)
     case 0x88a4: /* EtherCAT */
     case 0x88b8: case 0x88ba: /* IEC 61850 */
     case 0x88cc: /* LLDP */
-    case 0x88e5: /* MACsec */
     case 0x88f7: /* PTP */
     case 0x88fb: case 0x892f: /* PRP, HSR */
     case 0x8902: /* CFM */
@@ -118,6 +117,23 @@ int l2_ethertype(struct dctx *d)
             if (!l2_read_ppp_proto(d))
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
             return ST_PPP;
+        }
+        case 0x88e5: { /* MACsec SecTAG: TCI/AN(1) SL(1) PN(4) [SCI(8)] */
+            const uint8_t *b = cursor_peek(c, 6);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (b[0] & 0x0c)
+                return ST_DONE; /* encrypted or changed text: unreadable */
+            /* integrity only: the user data (its ethertype first) is in
+             * clear, and tshark reads it */
+            size_t tag = (b[0] & 0x20) ? 14 : 6;
+            if (!cursor_skip(c, tag))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            uint16_t et = cursor_be16(c);
+            if (c->short_read)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            d->ethertype = et;
+            continue;
         }
         case 0x880b: /* PPP (enhanced GRE / PPTP) */
             pkt->encap |= V6M_ENC_PPP;

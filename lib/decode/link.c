@@ -21,6 +21,10 @@
  *   104 Cisco HDLC       address 0f/8f, control 00, protocol = ethertype
  *   192 PPI              version(1) flags(1) length(2, LE) dlt(4, LE),
  *                        then a frame of link type dlt (not PPI again)
+ *   105 802.11, 127 radiotap + 802.11, 119 Prism/AVS + 802.11, 163 AVS +
+ *                        802.11: wlan.c
+ *   239 NFLOG            header + TLVs, the packet in TLV 9 (link_nflog)
+ *   258 PKTAP (and 149)  Apple's header, then a frame of its own link type
  * SLL protocol values below 0x0600 (1 = Novell 802.3, 4 = 802.2 LLC, ...)
  * are not ethertypes: non-IP.
  */
@@ -48,6 +52,13 @@ const char *v6m_linktype_name(uint32_t linktype)
     case V6M_LINKTYPE_LINUX_SLL2: return "linux_sll2";
     case V6M_LINKTYPE_C_HDLC: return "cisco_hdlc";
     case V6M_LINKTYPE_PPI: return "ppi";
+    case V6M_LINKTYPE_IEEE802_11: return "ieee802_11";
+    case V6M_LINKTYPE_NFLOG: return "nflog";
+    case V6M_LINKTYPE_PKTAP: return "pktap";
+    case 149: return "pktap_user2";
+    case V6M_LINKTYPE_PRISM: return "ieee802_11_prism";
+    case V6M_LINKTYPE_RADIOTAP: return "ieee802_11_radiotap";
+    case V6M_LINKTYPE_AVS: return "ieee802_11_avs";
     default: return NULL;
     }
 }
@@ -127,6 +138,66 @@ static int link_ppi(struct dctx *d)
     return link_dispatch(d, dlt, true);
 }
 
+/* NFLOG (239): family(1) version(1) resource id(2), then TLVs of
+ * length(2) type(2) value, padded to 4 bytes. The length and type are in
+ * the capturing host's byte order; tshark reads them in its own host's
+ * order by default, little endian on the machines that write and read
+ * such captures (Linux on x86/ARM), and so does this. Type 9 (payload)
+ * holds the packet: family 2 -> IP by its version nibble, as tshark's
+ * "ip" dissector does; family 10 -> IPv6; another family is non-IP. */
+static int link_nflog(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *h = cursor_peek(c, 4);
+    if (!h)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint8_t af = h[0];
+    c->p += 4;
+    for (;;) {
+        const uint8_t *t = cursor_peek(c, 4);
+        if (!t)
+            return cursor_left(c) ? dctx_drop(d, V6M_DROP_TRUNCATED) : ST_DONE;
+        size_t len = load_le16(t);
+        unsigned type = load_le16(t + 2) & 0x7fff;
+        if (len < 4)
+            return dctx_drop(d, V6M_DROP_MALFORMED);
+        if (type == 9) {
+            c->p += 4;
+            dctx_bound(d, len - 4);
+            if (af == 2) {
+                d->want_version = 0;
+                return link_raw(d);
+            }
+            if (af == 10) {
+                d->want_version = 6;
+                return ST_IPV6;
+            }
+            return ST_DONE;
+        }
+        if (!cursor_skip(c, (len + 3) & ~(size_t)3))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    }
+}
+
+/* PKTAP (258, and 149 as Apple writes it): length(4, LE) type_next(4, LE)
+ * dlt(4, LE) ..., the frame at `length`; type_next 1 = a packet of link
+ * type dlt follows. tshark needs the header to be at least 108 bytes. */
+static int link_pktap(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *h = cursor_peek(c, 12);
+    if (!h)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint32_t len = load_le32(h), next = load_le32(h + 4), dlt = load_le32(h + 8);
+    if (len < 108)
+        return dctx_drop(d, V6M_DROP_MALFORMED);
+    if (!cursor_skip(c, len))
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (next != 1)
+        return ST_DONE;
+    return link_dispatch(d, dlt, true);
+}
+
 int link_decode(struct dctx *d)
 {
     return link_dispatch(d, d->pkt->linktype, false);
@@ -140,9 +211,9 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         return ST_ETH;
     case V6M_LINKTYPE_RAW: case 12: case 14:
         return link_raw(d);
-    case V6M_LINKTYPE_IPV4:
-        d->want_version = 4;
-        return ST_IPV4;
+    case V6M_LINKTYPE_IPV4: /* tshark's "ip": version 6 goes to IPv6 */
+        d->want_version = 0;
+        return link_raw(d);
     case V6M_LINKTYPE_IPV6:
         d->want_version = 6;
         return ST_IPV6;
@@ -183,6 +254,20 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         if (nested)
             return dctx_drop(d, V6M_DROP_MALFORMED);
         return link_ppi(d);
+    case V6M_LINKTYPE_IEEE802_11:
+        return wlan_frame(d, false, false);
+    case V6M_LINKTYPE_NFLOG:
+        return link_nflog(d);
+    case V6M_LINKTYPE_PKTAP: case 149:
+        if (nested)
+            return dctx_drop(d, V6M_DROP_MALFORMED);
+        return link_pktap(d);
+    case V6M_LINKTYPE_RADIOTAP:
+        return link_radiotap(d);
+    case V6M_LINKTYPE_PRISM:
+        return link_prism_avs(d, false);
+    case V6M_LINKTYPE_AVS:
+        return link_prism_avs(d, true);
     default:
         return dctx_drop(d, V6M_DROP_UNSUPPORTED_LINK);
     }

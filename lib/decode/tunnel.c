@@ -143,43 +143,14 @@ static int tun_vxlan(struct dctx *d)
  * 802.11 frame. DTLS-protected data and CAPWAP fragments (F) cannot be
  * read: the packet stays at the carrying IP header (as in tshark).
  *
- * 802.11 data frames (type 2): 24-byte header, + 6 with both ToDS and
- * FromDS (4 addresses), + 2 for QoS subtypes, + 4 HT control when QoS and
- * the order bit; then LLC/SNAP aa aa 03 OUI(3) ethertype. The frame
- * control field is read byte-swapped, as tshark does by default for CAPWAP
- * (Cisco controllers send it swapped). Protected (encrypted) frames and
- * null-data frames carry nothing we can read.
+ * An 802.11 payload is read by wlan.c, with the frame control field
+ * byte-swapped, as tshark does by default for CAPWAP (Cisco controllers
+ * send it swapped).
  */
 static int tun_capwap_80211(struct dctx *d)
 {
-    struct cursor *c = &d->c;
-    const uint8_t *b = cursor_peek(c, 2);
-    if (!b)
-        return dctx_drop(d, V6M_DROP_TRUNCATED);
-    uint8_t fc0 = b[1], fc1 = b[0]; /* swapped frame control */
-    unsigned type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
-    if (type != 2 || (subtype & 4) || (fc1 & 0x40))
-        return ST_DONE; /* management/control, null data, or protected */
-    size_t hlen = 24;
-    if ((fc1 & 3) == 3)
-        hlen += 6;
-    if (subtype & 8) {
-        hlen += 2;
-        if (fc1 & 0x80)
-            hlen += 4;
-    }
-    if (!cursor_skip(c, hlen))
-        return dctx_drop(d, V6M_DROP_TRUNCATED);
-    const uint8_t *llc = cursor_peek(c, 8);
-    if (!llc)
-        return dctx_drop(d, V6M_DROP_TRUNCATED);
-    if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
-        return ST_DONE; /* plain LLC: not IP */
-    if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
-        return ST_DONE; /* vendor SNAP (e.g. Cisco WLCCP): not IP */
-    c->p += 8;
-    d->ethertype = load_be16(llc + 6);
-    return dctx_enter_tunnel(d, ST_ETHERTYPE);
+    int st = wlan_frame(d, true, false);
+    return st == ST_ETHERTYPE ? dctx_enter_tunnel(d, ST_ETHERTYPE) : st;
 }
 
 static int tun_capwap(struct dctx *d)

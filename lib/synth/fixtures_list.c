@@ -359,6 +359,8 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(r4, *b, V4, S, OTH, OK, "ipv4");
     pb_reset(b); in4(b, IK_ICMP, 10); pb_finish(b);
     ADD(r4, *b, V4, S, OTH, OK, "ipv4 icmp");
+    pb_reset(b); in6(b, IK_UDP, 10); pb_finish(b);
+    ADD(r4, *b, V6, S, OTH, OK, "ipv6 bytes in an IPv4 capture: by the version");
     emit(ctx, &r4);
 
     struct fx r6 = {.name = "raw_ipv6", .desc = "LINKTYPE_IPV6 (229)", .linktype = 229};
@@ -901,6 +903,219 @@ static void fx_malformed(fx_emit_fn emit, void *ctx, struct pb *b)
     emit(ctx, &x);
 }
 
+/* ---- wireless link types, NFLOG, PKTAP, MACsec ------------------------------- */
+
+/* 802.11 MAC header: frame control (fc0 = version/type/subtype, fc1 =
+ * flags), duration, addresses 1-3, sequence control (fragment number in
+ * the low 4 bits), address 4 with ToDS+FromDS, QoS control for QoS
+ * subtypes (qos0 = its first byte), HT control when QoS and Order. */
+static void wlan_hdr(struct pb *b, uint8_t fc0, uint8_t fc1, uint16_t seq, uint8_t qos0)
+{
+    pb_u8(b, fc0);
+    pb_u8(b, fc1);
+    pb_u16(b, 0x3a01);
+    pb_bytes(b, MAC_A, 6);
+    pb_bytes(b, MAC_B, 6);
+    pb_bytes(b, MAC_B, 6);
+    pb_u16le(b, seq);
+    if ((fc1 & 3) == 3)
+        pb_bytes(b, MAC_A, 6);
+    if (fc0 & 0x80) { /* QoS subtype */
+        pb_u8(b, qos0);
+        pb_u8(b, 0);
+        if (fc1 & 0x80)
+            pb_u32(b, 0); /* HT control */
+    }
+}
+
+static void snap(struct pb *b, uint16_t et)
+{
+    static const uint8_t llc[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    pb_bytes(b, llc, 6);
+    pb_u16(b, et);
+}
+
+/* radiotap: present = TSFT + Flags (+ an extended bitmap word when ext) */
+static void radiotap(struct pb *b, uint8_t flags, bool ext)
+{
+    pb_u8(b, 0);
+    pb_u8(b, 0);
+    pb_u16le(b, ext ? 28 : 20);
+    pb_u32le(b, ext ? 0x80000003u : 0x00000003u);
+    if (ext)
+        pb_u32le(b, 0x00000000u);
+    while (b->len % 8)
+        pb_u8(b, 0);
+    pb_u32le(b, 0x01020304u); /* TSFT */
+    pb_u32le(b, 0);
+    pb_u8(b, flags);
+    pb_zero(b, 3);
+}
+
+static void fx_wireless(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "ieee802_11", .desc = "802.11 (LINKTYPE 105): data, QoS data with 4 addresses, HT control, A-MSDU, protected, null, fragment, beacon", .linktype = 105};
+    pb_reset(b); wlan_hdr(b, 0x08, 0x02, 0x0010, 0); snap(b, 0x0800); in4(b, IK_TCP, 40); pb_finish(b);
+    ADD(x, *b, V4, S, OTH, OK, "data FromDS ipv4");
+    pb_reset(b); wlan_hdr(b, 0x88, 0x03, 0x0020, 0); snap(b, 0x86dd); in6(b, IK_UDP, 40); pb_finish(b);
+    ADD(x, *b, V6, S, OTH, OK, "QoS data, 4 addresses, ipv6");
+    pb_reset(b); wlan_hdr(b, 0x88, 0x81, 0x0030, 0); snap(b, 0x0800); in4(b, IK_UDP, 40); pb_finish(b);
+    ADD(x, *b, V4, S, OTH, OK, "QoS data + Order: HT control, ipv4");
+    /* A-MSDU: an IPv4 subframe, then an IPv6 one (the last IP layer
+     * counts, as in tshark) */
+    uint8_t sub[600];
+    pb_reset(b); snap(b, 0x0800); in4(b, IK_UDP, 30); pb_finish(b);
+    size_t n1 = b->len < sizeof(sub) ? b->len : sizeof(sub);
+    memcpy(sub, b->buf, n1);
+    pb_reset(b); wlan_hdr(b, 0x88, 0x01, 0x0040, 0x80);
+    pb_bytes(b, MAC_B, 6); pb_bytes(b, MAC_A, 6); pb_u16(b, (uint16_t)n1); pb_bytes(b, sub, n1);
+    while ((b->len - 26) % 4)
+        pb_u8(b, 0);
+    size_t at = b->len;
+    pb_bytes(b, MAC_B, 6); pb_bytes(b, MAC_A, 6); pb_u16(b, 0);
+    size_t start = b->len;
+    snap(b, 0x86dd); in6(b, IK_TCP, 20); pb_finish(b);
+    put16(b->buf + at + 12, (uint16_t)(b->len - start));
+    ADD(x, *b, V6, S, OTH, OK, "A-MSDU ipv4 + ipv6 subframes");
+    pb_reset(b); wlan_hdr(b, 0x88, 0x41, 0x0050, 0); pb_zero(b, 8); payload(b, 60);
+    ADD(x, *b, O, S, OTH, OK, "protected QoS data");
+    pb_reset(b); wlan_hdr(b, 0x48, 0x01, 0x0060, 0);
+    ADD(x, *b, O, S, OTH, OK, "null data");
+    pb_reset(b); wlan_hdr(b, 0x08, 0x06, 0x0070, 0); snap(b, 0x0800); in4(b, IK_TCP, 40); pb_finish(b);
+    ADD(x, *b, O, S, OTH, OK, "first fragment (More Fragments), never completed");
+    pb_reset(b); wlan_hdr(b, 0x80, 0x00, 0x0080, 0); pb_zero(b, 12); pb_u16(b, 0); pb_u8(b, 0); pb_u8(b, 4); payload(b, 4);
+    ADD(x, *b, O, S, OTH, OK, "beacon");
+    pb_reset(b); wlan_hdr(b, 0x08, 0x01, 0x0090, 0); pb_u8(b, 0x42); pb_u8(b, 0x42); pb_u8(b, 0x03); payload(b, 40);
+    ADD(x, *b, O, S, OTH, OK, "plain LLC (STP)");
+    emit(ctx, &x);
+
+    struct fx r = {.name = "radiotap", .desc = "radiotap + 802.11 (LINKTYPE 127): TSFT and Flags, data pad, FCS, extended present bitmap", .linktype = 127};
+    pb_reset(b); radiotap(b, 0x00, false); wlan_hdr(b, 0x08, 0x02, 0x0100, 0); snap(b, 0x0800); in4(b, IK_TCP, 40); pb_finish(b);
+    ADD(r, *b, V4, S, OTH, OK, "data ipv4");
+    pb_reset(b); radiotap(b, 0x20, false); wlan_hdr(b, 0x88, 0x02, 0x0110, 0); pb_zero(b, 2); snap(b, 0x86dd); in6(b, IK_UDP, 40); pb_finish(b);
+    ADD(r, *b, V6, S, OTH, OK, "data pad: QoS header padded to 28 bytes, ipv6");
+    pb_reset(b); radiotap(b, 0x10, false); wlan_hdr(b, 0x08, 0x01, 0x0120, 0); snap(b, 0x86dd); in6(b, IK_TCP, 40); pb_finish(b); pb_u32(b, 0xdeadbeef);
+    ADD(r, *b, V6, S, OTH, OK, "FCS at the end, ipv6");
+    pb_reset(b); radiotap(b, 0x00, true); wlan_hdr(b, 0x08, 0x02, 0x0130, 0); snap(b, 0x0800); in4(b, IK_UDP, 40); pb_finish(b);
+    ADD(r, *b, V4, S, OTH, OK, "two present words, ipv4");
+    pb_reset(b); radiotap(b, 0x00, false); wlan_hdr(b, 0x88, 0x42, 0x0140, 0); pb_zero(b, 8); payload(b, 60);
+    ADD(r, *b, O, S, OTH, OK, "protected");
+    pb_reset(b); radiotap(b, 0x00, false); wlan_hdr(b, 0x80, 0x00, 0x0150, 0); pb_zero(b, 12); pb_u16(b, 0); pb_u8(b, 0); pb_u8(b, 4); payload(b, 4);
+    ADD(r, *b, O, S, OTH, OK, "beacon");
+    emit(ctx, &r);
+
+    struct fx p = {.name = "ppi_80211", .desc = "PPI (LINKTYPE 192) around 802.11", .linktype = 192};
+    pb_reset(b); pb_u8(b, 0); pb_u8(b, 0); pb_u16le(b, 8); pb_u32le(b, 105);
+    wlan_hdr(b, 0x08, 0x02, 0x0200, 0); snap(b, 0x86dd); in6(b, IK_ICMP, 20); pb_finish(b);
+    ADD(p, *b, V6, S, OTH, OK, "PPI 802.11 ipv6");
+    pb_reset(b); pb_u8(b, 0); pb_u8(b, 0); pb_u16le(b, 8); pb_u32le(b, 105);
+    wlan_hdr(b, 0x08, 0x01, 0x0210, 0); snap(b, 0x0800); in4(b, IK_ICMP, 20); pb_finish(b);
+    ADD(p, *b, V4, S, OTH, OK, "PPI 802.11 ipv4");
+    emit(ctx, &p);
+
+    struct fx a = {.name = "avs", .desc = "AVS header + 802.11 (LINKTYPE 163)", .linktype = 163};
+    pb_reset(b); pb_u32(b, 0x80211001u); pb_u32(b, 64); pb_zero(b, 56);
+    wlan_hdr(b, 0x08, 0x02, 0x0300, 0); snap(b, 0x0800); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(a, *b, V4, S, OTH, OK, "AVS 802.11 ipv4");
+    emit(ctx, &a);
+}
+
+/* NFLOG TLV: length (4 + value) and type little-endian, value padded. */
+static void nflog_tlv(struct pb *b, uint16_t type, const void *v, size_t n)
+{
+    pb_u16le(b, (uint16_t)(4 + n));
+    pb_u16le(b, type);
+    pb_bytes(b, v, n);
+    while (n++ % 4)
+        pb_u8(b, 0);
+}
+
+static void nflog_head(struct pb *b, uint8_t af)
+{
+    static const uint8_t hw[4] = {0x08, 0x00, 0x01, 0x00};
+    static const uint8_t prefix[2] = {'x', 0};
+    static const uint8_t ifi[4] = {0, 0, 0, 2};
+    pb_reset(b);
+    pb_u8(b, af);
+    pb_u8(b, 0);
+    pb_u16(b, 20);
+    nflog_tlv(b, 1, hw, 4);
+    nflog_tlv(b, 10, prefix, 2);
+    nflog_tlv(b, 4, ifi, 4);
+}
+
+/* The payload TLV around what in4()/in6() wrote from `at` on. */
+static void nflog_payload_close(struct pb *b, size_t at)
+{
+    size_t n = b->len - at - 4;
+    b->buf[at] = (uint8_t)(n + 4);
+    b->buf[at + 1] = (uint8_t)((n + 4) >> 8);
+    while (n++ % 4)
+        pb_u8(b, 0);
+}
+
+static void fx_logs(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx n = {.name = "nflog", .desc = "NFLOG (LINKTYPE 239): AF_INET, AF_INET6, no payload TLV", .linktype = 239};
+    nflog_head(b, 2);
+    size_t at = b->len;
+    pb_u16le(b, 0); pb_u16le(b, 9); in4(b, IK_TCP, 30); pb_finish(b); nflog_payload_close(b, at);
+    ADD(n, *b, V4, S, OTH, OK, "AF_INET payload");
+    nflog_head(b, 10);
+    at = b->len;
+    pb_u16le(b, 0); pb_u16le(b, 9); in6(b, IK_UDP, 31); pb_finish(b); nflog_payload_close(b, at);
+    ADD(n, *b, V6, S, OTH, OK, "AF_INET6 payload");
+    nflog_head(b, 2);
+    ADD(n, *b, O, S, OTH, OK, "no payload TLV");
+    emit(ctx, &n);
+
+    struct fx k = {.name = "pktap", .desc = "Apple PKTAP (LINKTYPE 258) around Ethernet", .linktype = 258};
+    for (int i = 0; i < 3; i++) {
+        pb_reset(b);
+        pb_u32le(b, 108);
+        pb_u32le(b, i < 2 ? 1 : 0);
+        pb_u32le(b, 1);
+        pb_bytes(b, "en0", 3);
+        pb_zero(b, 108 - 15);
+        pb_eth(b, MAC_B, MAC_A);
+        pb_u16(b, i == 1 ? 0x86dd : 0x0800);
+        if (i == 1)
+            in6(b, IK_TCP, 20);
+        else
+            in4(b, IK_TCP, 20);
+        pb_finish(b);
+        static const char *const d[3] = {"Ethernet ipv4", "Ethernet ipv6", "type_next 0: no packet"};
+        ADD(k, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &k);
+
+    struct fx m = {.name = "macsec", .desc = "MACsec integrity only (with and without SCI) and encrypted", .linktype = 1};
+    for (int i = 0; i < 3; i++) {
+        eth(b, 0x88e5);
+        pb_u8(b, i == 0 ? 0x20 : i == 1 ? 0x00 : 0x2c);
+        pb_u8(b, 0);
+        pb_u32(b, 0x44 + (uint32_t)i);
+        if (i != 1) {
+            pb_bytes(b, MAC_A, 6);
+            pb_u16(b, 1);
+        }
+        if (i == 2) {
+            payload(b, 64);
+        } else {
+            pb_u16(b, i == 0 ? 0x0800 : 0x86dd);
+            if (i == 0)
+                in4(b, IK_ICMP, 40);
+            else
+                in6(b, IK_ICMP, 40);
+            pb_finish(b);
+        }
+        pb_zero(b, 16); /* ICV */
+        static const char *const d[3] = {"integrity only, SCI, ipv4", "integrity only, no SCI, ipv6", "encrypted"};
+        ADD(m, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &m);
+}
+
 void fx_build_all(fx_emit_fn emit, void *ctx)
 {
     struct pb b, f1, f2;
@@ -909,6 +1124,8 @@ void fx_build_all(fx_emit_fn emit, void *ctx)
     fx_mpls(emit, ctx, &b);
     fx_pppoe(emit, ctx, &b);
     fx_links(emit, ctx, &b);
+    fx_wireless(emit, ctx, &b);
+    fx_logs(emit, ctx, &b);
     fx_gre(emit, ctx, &b);
     fx_gtp(emit, ctx, &b);
     fx_ipip(emit, ctx, &b);

@@ -7,7 +7,9 @@ PATH is a capture or a directory (searched for *.pcap, *.pcapng, *.cap).
 For each capture: v6mon traffic --format json totals.{ipv4,ipv6,other}
 {packets,bytes} against tshark_families.py (innermost ip/ipv6 layer per
 frame, stopping at icmp/icmpv6, fragments attributed to the frame they are
-reassembled in). They must agree exactly. Prints one line per capture and a
+reassembled in). They must agree exactly. For a synth fixture (NAME.pcap
+with NAME.truth.json beside it) tshark's counts must also equal the
+fixture's "totals" (the families the fixture was built to have). Prints one line per capture and a
 closing "N passed, N failed, N skipped" line (skipped: tshark itself cannot
 read the file); exit 1 on any mismatch.
 
@@ -72,6 +74,18 @@ def main(argv):
                 a, b = tot[fam][k], ts[fam][k]
                 if a != b:
                     diffs.append(f"{fam}.{k} v6mon {a} tshark {b}")
+        # A synth fixture (NAME.pcap beside NAME.truth.json) also states the
+        # family of each frame under these rules ("totals": fragments count
+        # under their datagram's family): a fixture that both tools misread
+        # would otherwise pass unnoticed.
+        fx_truth = os.path.splitext(cap)[0] + ".truth.json"
+        if os.path.exists(fx_truth):
+            want = json.load(open(fx_truth)).get("totals")
+            for fam in ("ipv4", "ipv6", "other"):
+                for k in ("packets", "bytes"):
+                    if want and want[fam][k] != ts[fam][k]:
+                        diffs.append(f"{fam}.{k} tshark {ts[fam][k]} fixture truth "
+                                     f"{want[fam][k]}")
         name = os.path.relpath(cap)
         if diffs:
             failed += 1

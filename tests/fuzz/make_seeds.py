@@ -25,7 +25,8 @@ import sys
 import tempfile
 
 # Must match the table in tests/fuzz/fuzz_decode.c.
-LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 50, 228, 229, 12, 14, 147]
+LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 50, 228, 229, 12, 14, 147, 104, 192,
+             105, 127, 119, 163, 239, 258, 149]
 
 
 def pcap_frames(path):

@@ -1432,6 +1432,185 @@ static void test_chdlc_ppi_fabricpath_capwap(void **state)
     assert_v6_tcp_inner();
 }
 
+/* 802.11 link types (105, radiotap 127, Prism/AVS 119/163, inside PPI),
+ * NFLOG (239), PKTAP (258), MACsec and LINKTYPE_IPV4 carrying IPv6. The
+ * families match tshark 4.0 on the same bytes (the synth fixtures
+ * ieee802_11, radiotap, ppi_80211, avs, nflog, pktap and macsec are
+ * compared with tshark in CI); here the edges: drops and their reasons. */
+static void wlan_data_hdr(uint8_t fc0, uint8_t fc1, uint16_t seq)
+{
+    pb_u8(&B, fc0);
+    pb_u8(&B, fc1);
+    pb_zero(&B, 20);
+    pb_u8(&B, (uint8_t)seq);
+    pb_u8(&B, (uint8_t)(seq >> 8));
+}
+
+static void snap_v6_tcp(void)
+{
+    static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    pb_bytes(&B, snap, 6);
+    pb_u16(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+}
+
+static void test_wireless_nflog_pktap_macsec(void **state)
+{
+    (void)state;
+    /* plain 802.11 data frame */
+    pb_reset(&B);
+    wlan_data_hdr(0x08, 0x02, 0x0010);
+    snap_v6_tcp();
+    assert_int_equal(dec_lt(V6M_LINKTYPE_IEEE802_11), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    assert_int_equal(P.depth, 0); /* a link layer, not a tunnel */
+    /* fragment number 1 (a later fragment): not decoded, not a drop */
+    B.b[22] = 0x11;
+    dec_lt(V6M_LINKTYPE_IEEE802_11);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    /* header cut: truncated */
+    B.n = 20;
+    dec_lt(V6M_LINKTYPE_IEEE802_11);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* protocol version 1: not a data frame we read */
+    pb_reset(&B);
+    wlan_data_hdr(0x09, 0x02, 0);
+    snap_v6_tcp();
+    dec_lt(V6M_LINKTYPE_IEEE802_11);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+
+    /* A-MSDU whose second subframe is cut before its end: the last
+     * subframe with a whole header is decoded (its IPv6 header is there) */
+    pb_reset(&B);
+    pb_u8(&B, 0x88);
+    pb_u8(&B, 0x01);
+    pb_zero(&B, 22);
+    pb_u8(&B, 0x80); /* QoS control: A-MSDU present */
+    pb_u8(&B, 0);
+    pb_zero(&B, 12);
+    pb_u16(&B, 10); /* subframe 1: 10 bytes of plain LLC (24 in all: no pad) */
+    pb_zero(&B, 10);
+    pb_zero(&B, 12);
+    pb_u16(&B, 2000); /* subframe 2 claims more than the frame has */
+    snap_v6_tcp();
+    assert_int_equal(dec_lt(V6M_LINKTYPE_IEEE802_11), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+
+    /* radiotap: version 1 is malformed, a length below 8 too, a present
+     * chain that runs past the header too, a header longer than the frame
+     * is truncated */
+    pb_reset(&B);
+    pb_u8(&B, 0);
+    pb_u8(&B, 0);
+    pb_u8(&B, 8);
+    pb_u8(&B, 0);
+    pb_zero(&B, 4);
+    wlan_data_hdr(0x08, 0x02, 0);
+    snap_v6_tcp();
+    assert_int_equal(dec_lt(V6M_LINKTYPE_RADIOTAP), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    B.b[0] = 1;
+    dec_lt(V6M_LINKTYPE_RADIOTAP);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[0] = 0;
+    B.b[2] = 6;
+    dec_lt(V6M_LINKTYPE_RADIOTAP);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[2] = 8;
+    B.b[7] = 0x80; /* another present word, but the header ends here */
+    dec_lt(V6M_LINKTYPE_RADIOTAP);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[7] = 0;
+    B.b[2] = 0xff;
+    B.b[3] = 0x7f;
+    dec_lt(V6M_LINKTYPE_RADIOTAP);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+
+    /* Prism (119, little-endian length 144) and AVS (163, magic) */
+    pb_reset(&B);
+    pb_u32(&B, 0x44000000u);
+    pb_u8(&B, 144);
+    pb_zero(&B, 3);
+    pb_zero(&B, 136);
+    wlan_data_hdr(0x08, 0x02, 0);
+    snap_v6_tcp();
+    assert_int_equal(dec_lt(V6M_LINKTYPE_PRISM), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    dec_lt(V6M_LINKTYPE_AVS); /* no AVS magic */
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+
+    /* NFLOG: AF_INET6 payload TLV after a padded prefix TLV */
+    pb_reset(&B);
+    pb_u8(&B, 10);
+    pb_u8(&B, 0);
+    pb_u16(&B, 1);
+    pb_u8(&B, 5); /* prefix TLV: length 5 (LE), type 10 (LE) */
+    pb_u8(&B, 0);
+    pb_u8(&B, 10);
+    pb_u8(&B, 0);
+    pb_u8(&B, 'x');
+    pb_zero(&B, 3);
+    size_t at = B.n;
+    pb_zero(&B, 4);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    B.b[at] = (uint8_t)(B.n - at);
+    B.b[at + 1] = (uint8_t)((B.n - at) >> 8);
+    B.b[at + 2] = 9;
+    assert_int_equal(dec_lt(V6M_LINKTYPE_NFLOG), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    B.b[4] = 3; /* a TLV shorter than its own header */
+    dec_lt(V6M_LINKTYPE_NFLOG);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[4] = 0xf0; /* a TLV past the end */
+    dec_lt(V6M_LINKTYPE_NFLOG);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+
+    /* PKTAP: 108-byte header, then Ethernet; shorter headers are
+     * malformed; PKTAP inside PKTAP too */
+    pb_reset(&B);
+    pb_u8(&B, 108);
+    pb_zero(&B, 3);
+    pb_u8(&B, 1);
+    pb_zero(&B, 3);
+    pb_u8(&B, 1);
+    pb_zero(&B, 3);
+    pb_zero(&B, 96);
+    pb_eth(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_PKTAP), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    B.b[8] = (uint8_t)V6M_LINKTYPE_PKTAP; /* 258 = 0x102 */
+    B.b[9] = 1;
+    dec_lt(V6M_LINKTYPE_PKTAP);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[0] = 100;
+    dec_lt(V6M_LINKTYPE_PKTAP);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+
+    /* MACsec integrity only without SCI; cut inside the SecTAG */
+    pb_reset(&B);
+    pb_eth(&B, 0x88e5);
+    pb_u8(&B, 0x00);
+    pb_u8(&B, 0);
+    pb_u32(&B, 7);
+    pb_u16(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_zero(&B, 16);
+    dec_eth();
+    assert_v6_tcp_inner();
+    B.n = 18;
+    dec_eth();
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+
+    /* LINKTYPE_IPV4 with IPv6 bytes: tshark's "ip" goes by the version */
+    pb_reset(&B);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_IPV4), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1463,6 +1642,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_chdlc_ppi_fabricpath_capwap),
+        cmocka_unit_test(test_wireless_nflog_pktap_macsec),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
