@@ -458,6 +458,7 @@ int cmd_traffic(int argc, char **argv)
         .frames_read = frames,
         .files_damaged = sst.files_damaged,
         .frames_oversized = sst.frames_oversized,
+        .frames_short_wirelen = sst.frames_short_wirelen,
         .live_dropped = sst.live_dropped,
         .live_if_dropped = sst.live_if_dropped,
         .warnings = (const char *const *)warnings,

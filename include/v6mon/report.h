@@ -48,6 +48,7 @@ struct v6m_traffic_meta {
     uint64_t frames_read;
     uint64_t files_damaged;
     uint64_t frames_oversized;
+    uint64_t frames_short_wirelen;
     uint64_t live_dropped;        /* kernel drops (live) */
     uint64_t live_if_dropped;
     const char *const *warnings;  /* messages about damaged inputs etc. */

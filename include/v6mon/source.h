@@ -90,6 +90,8 @@ struct v6m_source_stats {
                                    (stdin, live): for progress */
     uint64_t files_damaged;     /* inputs that ended in a truncated/corrupt record */
     uint64_t frames_oversized;  /* caplen above the snap cap: skipped, counted */
+    uint64_t frames_short_wirelen; /* wire length below the captured length
+                                    * (kept as written, like tshark) */
     uint64_t blocks_skipped;    /* pcapng blocks we do not use */
     uint64_t live_dropped;      /* kernel drops (pcap_stats ps_drop) */
     uint64_t live_if_dropped;   /* ps_ifdrop */

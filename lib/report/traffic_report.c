@@ -333,6 +333,8 @@ static void render_json(FILE *out, const struct v6m_traffic_result *res,
     json_u64(w, m->files_damaged);
     json_key(w, "frames_oversized");
     json_u64(w, m->frames_oversized);
+    json_key(w, "frames_short_wirelen");
+    json_u64(w, m->frames_short_wirelen);
     json_key(w, "live_dropped");
     json_u64(w, m->live_dropped);
     json_key(w, "live_if_dropped");
@@ -593,6 +595,10 @@ static void render_text(FILE *out, const struct v6m_traffic_result *res,
     if (m->files_damaged || m->frames_oversized)
         fprintf(out, "inputs    %llu damaged (see warnings), %llu oversized frames skipped\n",
                 (unsigned long long)m->files_damaged, (unsigned long long)m->frames_oversized);
+    if (m->frames_short_wirelen)
+        fprintf(out, "inputs    %llu frames with a wire length below their captured length "
+                     "(counted as written)\n",
+                (unsigned long long)m->frames_short_wirelen);
     if (m->db)
         fprintf(out, "stored    run %lld in %s%s\n", (long long)m->run_id, m->db,
                 m->run_replaced ? " (replaced the earlier run of the same input)" : "");

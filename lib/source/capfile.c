@@ -50,8 +50,10 @@
  *     SRC_CAPLEN_SLACK, means the record stream is out of step: FORMAT.
  *     In pcapng the block length keeps us in step, so an oversized packet
  *     block is skipped and counted in frames_oversized instead.
- *   - wirelen < caplen is tolerated: wirelen is raised to caplen (some
- *     writers leave wirelen 0).
+ *   - wirelen < caplen is tolerated and kept as written (tshark's frame.len
+ *     is the recorded wire length too, 0 included: some writers leave it
+ *     0); such records are counted in frames_short_wirelen, and the decoder
+ *     reads the caplen bytes either way.
  *   - Reserved linktype bits are ignored; the FCS length is remembered.
  *   - After damage the rest of the file is drained into the digest so that
  *     the digest always covers the whole file.
@@ -548,7 +550,8 @@ static CAP_INLINE void pcap_take(struct capfile *f, const uint8_t *h, uint32_t c
                       : sat_add(sat_mul(sec, 1000000000u), (uint64_t)frac * 1000u);
     f->cur.ts_ns = ns;
     f->cur.caplen = caplen;
-    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
+    f->cur.wirelen = wirelen;
+    f->frames_short_wirelen += wirelen < caplen;
     f->cur.data = h + 16;
     rd_consume(f, 16 + (size_t)caplen);
 }
@@ -784,7 +787,8 @@ static v6m_err ng_parse_block(struct capfile *f, uint32_t type, uint32_t len,
     if (type != PCAPNG_SPB)
         f->cur.ts_ns = ts_to_ns(ifc, units);
     f->cur.caplen = caplen;
-    f->cur.wirelen = wirelen < caplen ? caplen : wirelen;
+    f->cur.wirelen = wirelen;
+    f->frames_short_wirelen += wirelen < caplen;
     f->cur.linktype = ifc->linktype;
     f->cur.ifindex = ifc->global;
     f->cur.data = c.p;

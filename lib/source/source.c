@@ -370,6 +370,7 @@ void v6m_source_get_stats(const v6m_source *src, struct v6m_source_stats *st)
         const struct capfile *f = &src->in[i].f;
         st->bytes_read += capfile_consumed(f);
         st->frames_oversized += f->frames_oversized;
+        st->frames_short_wirelen += f->frames_short_wirelen;
         st->blocks_skipped += f->blocks_skipped;
         if (f->size == 0 && src->in[i].opened)
             size_known = false;

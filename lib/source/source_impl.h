@@ -107,6 +107,7 @@ struct capfile {
 
     uint64_t frames;        /* frames delivered from this file */
     uint64_t frames_oversized;
+    uint64_t frames_short_wirelen; /* records whose wirelen < caplen */
     uint64_t blocks_skipped;
     uint32_t pcap_snaplen;
     uint32_t pcap_caplen_limit; /* pcap_caplen_limit(pcap_snaplen) */

@@ -261,7 +261,8 @@ static void test_pcap_variants(void **state)
         struct expect e[3] = {
             { base + (nsec ? 123456789u : 123456000u), 60, 60, 1, 0, 1, ifn },
             { base + 1000000000ull, 100, 1514, 1, 0, 2, ifn },
-            { base + 2000000000ull + 999999999u - (nsec ? 0 : 999u), 42, 42, 1, 0, 3, ifn },
+            /* wirelen 0 stays 0 (tshark's frame.len), and is counted */
+            { base + 2000000000ull + 999999999u - (nsec ? 0 : 999u), 42, 0, 1, 0, 3, ifn },
         };
         const char *paths[1] = { path };
         read_expect(paths, 1, e, 3);
@@ -271,6 +272,12 @@ static void test_pcap_variants(void **state)
         struct v6m_source_input_info info;
         v6m_source_input_info(src, 0, &info);
         assert_string_equal(info.format, nsec ? "pcap-ns" : "pcap");
+        struct v6m_frame fr;
+        while (v6m_source_next(src, &fr) == V6M_OK)
+            ;
+        struct v6m_source_stats st;
+        v6m_source_get_stats(src, &st);
+        assert_int_equal(st.frames_short_wirelen, 1);
         v6m_source_free(src);
         free(w.p);
     }
