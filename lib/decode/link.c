@@ -63,12 +63,19 @@ const char *v6m_linktype_name(uint32_t linktype)
     }
 }
 
+static int link_raw(struct dctx *d);
+
+/* BSD address families as tshark's null.bsd table has them: 2 is IPv4
+ * (read by version nibble, like tshark's "ip"), 24/28/30 are IPv6 (NetBSD
+ * and OpenBSD, FreeBSD, Darwin). Linux's AF_INET6 (10) is not among them:
+ * tshark shows such a frame as data, and so does this. */
 static int link_af(struct dctx *d, uint32_t af)
 {
     switch (af) {
     case 2:
-        return ST_IPV4;
-    case 10: case 24: case 28: case 30:
+        d->want_version = 0;
+        return link_raw(d);
+    case 24: case 28: case 30:
         return ST_IPV6;
     default:
         return ST_DONE; /* another address family: non-IP, fully decoded */
@@ -85,6 +92,30 @@ static int link_raw(struct dctx *d)
     case 6: return ST_IPV6;
     default: return dctx_drop(d, V6M_DROP_MALFORMED);
     }
+}
+
+/* The 4-byte NULL header read little-endian (the capturing host's order
+ * is unknown), normalised as tshark 4.0's null dissector does: a value
+ * with its upper half set is either an AF in the upper 16 bits (upper
+ * byte 0, third byte < 6) or a byte-swapped 32-bit value; a value in the
+ * lower half with a zero low byte and a second byte < 6 is a byte-swapped
+ * 16-bit value. The result above 1500 is an ethertype (its low 16 bits;
+ * some systems put one there), else an address family. */
+static int link_null_value(struct dctx *d, uint32_t h)
+{
+    if (h & 0xffff0000u) {
+        if ((h & 0xff000000u) == 0 && (h & 0x00ff0000u) < 0x00060000u)
+            h >>= 16;
+        else
+            h = (h >> 24) | ((h >> 8) & 0xff00u) | ((h << 8) & 0xff0000u) | (h << 24);
+    } else if ((h & 0xffu) == 0 && (h & 0xff00u) < 0x0600u) {
+        h = ((h >> 8) & 0xffu) | ((h & 0xffu) << 8);
+    }
+    if (h > 1500) {
+        d->ethertype = (uint16_t)h;
+        return ST_ETHERTYPE;
+    }
+    return link_af(d, h);
 }
 
 static int link_chdlc(struct dctx *d)
@@ -232,12 +263,13 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         return link_sll_proto(d, proto);
     }
     case V6M_LINKTYPE_NULL: {
-        uint32_t af = cursor_le32(c);
+        const uint8_t *b = cursor_peek(c, 2);
+        if (b && b[0] == 0xff && b[1] == 0x03)
+            return link_ppp(d); /* PPP in HDLC framing, as tshark */
+        uint32_t h = cursor_le32(c);
         if (c->short_read)
             return dctx_drop(d, V6M_DROP_TRUNCATED);
-        if (af > 0xffff)
-            af = (af >> 24) | ((af >> 8) & 0xff00) | ((af << 8) & 0xff0000) | (af << 24);
-        return link_af(d, af);
+        return link_null_value(d, h);
     }
     case V6M_LINKTYPE_LOOP: {
         uint32_t af = cursor_be32(c);

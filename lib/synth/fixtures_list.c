@@ -370,7 +370,7 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(r6, *b, V6, S, OTH, OK, "ipv6 icmpv6");
     emit(ctx, &r6);
 
-    struct fx n = {.name = "null", .desc = "BSD loopback (LINKTYPE 0), AF in either byte order; AF_INET6 24, 28, 30", .linktype = 0};
+    struct fx n = {.name = "null", .desc = "BSD loopback (LINKTYPE 0), AF in either byte order; AF_INET6 24, 28, 30; ethertype and PPP forms; Linux AF 10", .linktype = 0};
     static const uint32_t afs[4] = {2, 24, 28, 30};
     for (int be = 0; be < 2; be++)
         for (int i = 0; i < 4; i++) {
@@ -389,6 +389,24 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
                 {"AF_INET big-endian", "AF 24 big-endian", "AF 28 big-endian", "AF 30 big-endian"}};
             ADD(n, *b, i ? V6 : V4, S, OTH, OK, d[be][i]);
         }
+    /* forms tshark's null dissector normalises (its rules in link.c) */
+    static const uint8_t heads[5][4] = {{0, 0, 2, 0}, {0, 2, 0, 0}, {0, 0, 0x86, 0xdd},
+                                        {0x0f, 0, 0x08, 0}, {0xff, 0x03, 0x00, 0x21}};
+    static const char *const hd[5] = {"AF 2 in the upper half", "AF 2 byte-swapped 16-bit",
+                                      "ethertype 86dd", "0f 00 08 00: ethertype 0800",
+                                      "ff 03: PPP"};
+    for (int i = 0; i < 5; i++) {
+        pb_reset(b);
+        pb_bytes(b, heads[i], 4);
+        if (i == 2)
+            in6(b, IK_UDP, 20);
+        else
+            in4(b, IK_UDP, 20);
+        pb_finish(b);
+        ADD(n, *b, i == 2 ? V6 : V4, S, OTH, OK, hd[i]);
+    }
+    pb_reset(b); pb_u32le(b, 10); in6(b, IK_UDP, 20); pb_finish(b);
+    ADD(n, *b, O, S, OTH, OK, "AF 10 (Linux AF_INET6): not a BSD family, data in tshark");
     emit(ctx, &n);
 
     struct fx l = {.name = "loop", .desc = "OpenBSD loopback (LINKTYPE 108), AF in network order", .linktype = 108};
