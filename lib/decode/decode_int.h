@@ -241,6 +241,9 @@ int ip_v4(struct dctx *d);                 /* ip.c */
 int ip_v6(struct dctx *d);
 int ip_l4(struct dctx *d);
 int tun_gre(struct dctx *d);               /* tunnel.c */
+/* For tests: 0 = no decoder on this UDP port, 1 = a tunnel decoder,
+ * 2 = claimed by a tshark port dissector (no Teredo heuristic). */
+unsigned decode_udp_port_class(uint16_t port);
 /* UDP payload dispatch by port; returns ST_DONE when nothing applies. */
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport);
 

@@ -135,6 +135,24 @@ int l2_ethertype(struct dctx *d)
             d->ethertype = et;
             continue;
         }
+        case 0xd28b: { /* Arista timestamp: subtype 1; the version's low
+                        * byte 0x10 is an 8-byte time, 0x20 a 6-byte one
+                        * (tshark 4.0 reads no others), then the ethertype */
+            const uint8_t *b = cursor_peek(c, 4);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            uint16_t sub = load_be16(b), ver = load_be16(b + 2);
+            ver &= 0x00ff;
+            if (sub != 1 || (ver != 0x10 && ver != 0x20))
+                return ST_DONE;
+            if (!cursor_skip(c, ver == 0x10 ? 12 : 10))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            uint16_t et = cursor_be16(c);
+            if (c->short_read)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            d->ethertype = et;
+            continue;
+        }
         case 0x880b: /* PPP (enhanced GRE / PPTP) */
             pkt->encap |= V6M_ENC_PPP;
             if (!l2_read_ppp_proto(d))

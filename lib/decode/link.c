@@ -24,6 +24,9 @@
  *   105 802.11, 127 radiotap + 802.11, 119 Prism/AVS + 802.11, 163 AVS +
  *                        802.11: wlan.c
  *   239 NFLOG            header + TLVs, the packet in TLV 9 (link_nflog)
+ *   107 Frame Relay      Q.922 address, then RFC 2427 NLPID or a Cisco
+ *                        ethertype (link_frelay)
+ *   226 Solaris IPNET    24-byte header, family 2 / 26 (link_ipnet)
  *   258 PKTAP (and 149)  Apple's header, then a frame of its own link type
  * SLL protocol values below 0x0600 (1 = Novell 802.3, 4 = 802.2 LLC, ...)
  * are not ethertypes: non-IP.
@@ -54,6 +57,8 @@ const char *v6m_linktype_name(uint32_t linktype)
     case V6M_LINKTYPE_PPI: return "ppi";
     case V6M_LINKTYPE_IEEE802_11: return "ieee802_11";
     case V6M_LINKTYPE_NFLOG: return "nflog";
+    case V6M_LINKTYPE_FRELAY: return "frame_relay";
+    case V6M_LINKTYPE_IPNET: return "ipnet";
     case V6M_LINKTYPE_PKTAP: return "pktap";
     case 149: return "pktap_user2";
     case V6M_LINKTYPE_PRISM: return "ieee802_11_prism";
@@ -210,6 +215,84 @@ static int link_nflog(struct dctx *d)
     }
 }
 
+/* Frame Relay (107), as tshark 4.0 reads it: a Q.922 address of 2 to 4
+ * bytes (the last has the EA bit, 0x01); then either the UI control byte
+ * 0x03 and an RFC 2427 NLPID (one 0x00 pad allowed before it): 0xcc IPv4
+ * (by version nibble), 0x8e IPv6, 0x80 SNAP with OUI 000000 and an
+ * ethertype as PID; other NLPIDs (CLNP, ISIS, Q.933...) are non-IP; or, in
+ * Cisco's encapsulation, a 2-byte ethertype. */
+static int link_frelay(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 2);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    size_t alen = 2;
+    while (!(b[alen - 1] & 0x01)) {
+        if (alen == 4)
+            return dctx_drop(d, V6M_DROP_MALFORMED);
+        alen++;
+        if (!(b = cursor_peek(c, alen)))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    }
+    c->p += alen;
+    b = cursor_peek(c, 2);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (b[0] != 0x03) { /* Cisco: an ethertype */
+        c->p += 2;
+        d->ethertype = load_be16(b);
+        return ST_ETHERTYPE;
+    }
+    c->p += 1;
+    uint8_t nlpid = cursor_u8(c);
+    if (nlpid == 0x00)
+        nlpid = cursor_u8(c);
+    if (c->short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    switch (nlpid) {
+    case 0xcc:
+        d->want_version = 0;
+        return link_raw(d);
+    case 0x8e:
+        d->want_version = 6;
+        return ST_IPV6;
+    case 0x80: {
+        const uint8_t *sn = cursor_peek(c, 5);
+        if (!sn)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        if (sn[0] || sn[1] || sn[2])
+            return ST_DONE; /* bridged frames and vendor PIDs: not read */
+        c->p += 5;
+        d->ethertype = load_be16(sn + 3);
+        return ST_ETHERTYPE;
+    }
+    default:
+        return ST_DONE;
+    }
+}
+
+/* Solaris IPNET (226): version(1) family(1) htype(2) pktlen(4) ifindex(4)
+ * grifindex(4) zsrc(4) zdst(4), then the packet: family 2 -> IP by version
+ * nibble, 26 -> IPv6 (as tshark's ipnet dissector), others non-IP. */
+static int link_ipnet(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *h = cursor_peek(c, 24);
+    if (!h)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    c->p += 24;
+    if (h[1] == 2) {
+        d->want_version = 0;
+        return link_raw(d);
+    }
+    if (h[1] == 26) {
+        d->want_version = 6;
+        return ST_IPV6;
+    }
+    return ST_DONE;
+}
+
 /* PKTAP (258, and 149 as Apple writes it): length(4, LE) type_next(4, LE)
  * dlt(4, LE) ..., the frame at `length`; type_next 1 = a packet of link
  * type dlt follows. tshark needs the header to be at least 108 bytes. */
@@ -290,6 +373,10 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         return wlan_frame(d, false, false);
     case V6M_LINKTYPE_NFLOG:
         return link_nflog(d);
+    case V6M_LINKTYPE_FRELAY:
+        return link_frelay(d);
+    case V6M_LINKTYPE_IPNET:
+        return link_ipnet(d);
     case V6M_LINKTYPE_PKTAP: case 149:
         if (nested)
             return dctx_drop(d, V6M_DROP_MALFORMED);

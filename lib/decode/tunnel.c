@@ -182,6 +182,28 @@ static int tun_capwap(struct dctx *d)
     return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
 }
 
+/* LISP (RFC 9300/9301), as tshark 4.0 reads it. Data plane (UDP 4341): an
+ * 8-byte header, then an IP packet chosen by its version nibble (another
+ * nibble: non-IP). Control plane (UDP 4342): only an Encapsulated Control
+ * Message (type 8) carries a packet: a 4-byte header, then IP by version
+ * nibble; other message types carry none. */
+static int tun_lisp(struct dctx *d, bool data)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, data ? 9 : 5);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (!data && (b[0] >> 4) != 8)
+        return ST_DONE;
+    size_t hlen = data ? 8 : 4;
+    unsigned v = b[hlen] >> 4;
+    if (v != 4 && v != 6)
+        return ST_DONE;
+    c->p += hlen;
+    d->want_version = (uint8_t)v;
+    return dctx_enter_tunnel(d, v == 4 ? ST_IPV4 : ST_IPV6);
+}
+
 static int tun_vxlan_gpe(struct dctx *d)
 {
     const uint8_t *b = cursor_peek(&d->c, 8);
@@ -381,7 +403,7 @@ static int tun_l2tp(struct dctx *d)
  * with nibble 6 and a matching "length" by chance).
  *
  * One table of 64 slots with a perfect multiplicative hash of the port
- * ((port * UPORT_MUL) >> 26 puts each of these 30 ports in its own slot), so
+ * ((port * UPORT_MUL) >> 26 puts each of these 34 ports in its own slot), so
  * a lookup is one load and one compare. Before: two `switch`es compiled to
  * trees of compares, several branches per UDP frame on ports that change
  * from one frame to the next. Port 0 hashes to slot 0, which is empty
@@ -397,6 +419,10 @@ enum uport_kind {
     UP_AYIYA,     /* 5072 */
     UP_CAPWAP,    /* 5247 (data channel) */
     UP_GENEVE,    /* 6081 */
+    UP_LISP_DATA, /* 4341 */
+    UP_LISP,      /* 4342 (control: an Encapsulated Control Message) */
+    UP_GRE,       /* 4754 (GRE-in-UDP, RFC 8086) */
+    UP_MPLS,      /* 6635 (MPLS-in-UDP, RFC 7510) */
     UP_CLAIMED,   /* a port dissector comes first in tshark */
 };
 
@@ -405,19 +431,21 @@ struct uport {
     uint8_t kind;
 };
 
-#define UPORT_MUL 0xab300795u
+#define UPORT_MUL 0xab304971u
 
 static const struct uport uports[64] = {
-    [2] = {2152, UP_GTPU},     [5] = {4790, UP_VXLAN_GPE}, [7] = {546, UP_CLAIMED},
-    [8] = {69, UP_CLAIMED},    [10] = {4500, UP_CLAIMED},  [15] = {443, UP_CLAIMED},
-    [16] = {123, UP_CLAIMED},  [17] = {138, UP_CLAIMED},   [21] = {162, UP_CLAIMED},
-    [22] = {500, UP_CLAIMED},  [23] = {6081, UP_GENEVE},   [26] = {4789, UP_VXLAN},
-    [28] = {53, UP_CLAIMED},   [29] = {1701, UP_L2TP},     [30] = {68, UP_CLAIMED},
-    [31] = {80, UP_CLAIMED},   [34] = {1900, UP_CLAIMED},  [35] = {5353, UP_CLAIMED},
-    [39] = {137, UP_CLAIMED},  [41] = {5072, UP_AYIYA},    [42] = {161, UP_CLAIMED},
-    [43] = {5247, UP_CAPWAP},  [45] = {514, UP_CLAIMED},   [46] = {520, UP_CLAIMED},
-    [47] = {3478, UP_CLAIMED}, [49] = {547, UP_CLAIMED},   [51] = {67, UP_CLAIMED},
-    [54] = {8443, UP_CLAIMED}, [56] = {3544, UP_TEREDO},   [57] = {5355, UP_CLAIMED},
+    [1] = {4754, UP_GRE},      [3] = {2152, UP_GTPU},      [6] = {4790, UP_VXLAN_GPE},
+    [7] = {546, UP_CLAIMED},   [9] = {69, UP_CLAIMED},     [11] = {4500, UP_CLAIMED},
+    [15] = {443, UP_CLAIMED},  [16] = {123, UP_CLAIMED},   [18] = {138, UP_CLAIMED},
+    [21] = {162, UP_CLAIMED},  [22] = {500, UP_CLAIMED},   [25] = {6081, UP_GENEVE},
+    [27] = {4789, UP_VXLAN},   [28] = {53, UP_CLAIMED},    [29] = {1701, UP_L2TP},
+    [30] = {68, UP_CLAIMED},   [31] = {80, UP_CLAIMED},    [33] = {4342, UP_LISP},
+    [34] = {1900, UP_CLAIMED}, [37] = {5353, UP_CLAIMED},  [39] = {137, UP_CLAIMED},
+    [42] = {161, UP_CLAIMED},  [43] = {5072, UP_AYIYA},    [44] = {5247, UP_CAPWAP},
+    [45] = {514, UP_CLAIMED},  [46] = {520, UP_CLAIMED},   [48] = {3478, UP_CLAIMED},
+    [50] = {547, UP_CLAIMED},  [51] = {67, UP_CLAIMED},    [54] = {4341, UP_LISP_DATA},
+    [55] = {6635, UP_MPLS},    [56] = {8443, UP_CLAIMED},  [57] = {3544, UP_TEREDO},
+    [58] = {5355, UP_CLAIMED},
 };
 
 static inline unsigned uport_kind(uint16_t port)
@@ -439,6 +467,10 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
     case UP_AYIYA: return tun_ayiya(d);
     case UP_CAPWAP: return tun_capwap(d);
     case UP_GENEVE: return tun_geneve(d);
+    case UP_LISP_DATA: return tun_lisp(d, true);
+    case UP_LISP: return tun_lisp(d, false);
+    case UP_GRE: return tun_gre(d);
+    case UP_MPLS: return dctx_enter_tunnel(d, ST_MPLS);
     default: return -1;
     }
 }
@@ -446,6 +478,12 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
 static bool udp_port_claimed(uint16_t port)
 {
     return uport_kind(port) == UP_CLAIMED;
+}
+
+unsigned decode_udp_port_class(uint16_t port)
+{
+    unsigned k = uport_kind(port);
+    return k == UP_NONE ? 0 : k == UP_CLAIMED ? 2 : 1;
 }
 
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)

@@ -496,6 +496,27 @@ static void fx_gre(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(v, *b, V4, S, OTH, OK, "vxlan over ipv6, ipv4 inside");
     emit(ctx, &v);
 
+    struct fx u = {.name = "udp_tunnels", .desc = "LISP data (UDP 4341) and ECM (4342), GRE-in-UDP (4754), MPLS-in-UDP (6635)", .linktype = 1};
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 61000, 4341);
+    pb_u32(b, 0x88000001u); pb_u32(b, 0x00000101u); in4(b, IK_ICMP, 30); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "lisp data: ipv4 in ipv6");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 20, 0, NULL, 0); pb_udp(b, 61001, 4341);
+    pb_u32(b, 0x88000002u); pb_u32(b, 0x00000101u); in6(b, IK_TCP, 30); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "lisp data: ipv6 in ipv4");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 4342, 4342);
+    pb_u32(b, 0x80000000u); in4(b, IK_UDP, 30); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "lisp encapsulated control message: ipv4 in ipv6");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 21, 0, NULL, 0); pb_udp(b, 4342, 4342);
+    pb_u32(b, 0x10000001u); pb_u32(b, 0x12345678u); pb_u32(b, 0x9abcdef0u); payload(b, 20); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "lisp map-request: no packet inside");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 22, 0, NULL, 0); pb_udp(b, 61002, 4754);
+    pb_u16(b, 0); pb_u16(b, 0x86dd); in6(b, IK_UDP, 30); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "gre-in-udp: ipv6 in ipv4");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 61003, 6635);
+    mpls(b, 1000, true); in4(b, IK_TCP, 30); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "mpls-in-udp: ipv4 in ipv6");
+    emit(ctx, &u);
+
     struct fx g = {.name = "geneve", .desc = "Geneve (UDP 6081) with and without options", .linktype = 1};
     eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 10, 0, NULL, 0); pb_udp(b, 50003, 6081);
     pb_u16(b, 0x0000); pb_u16(b, 0x6558); pb_u32(b, 7001u << 8);
@@ -1134,6 +1155,74 @@ static void fx_logs(fx_emit_fn emit, void *ctx, struct pb *b)
     emit(ctx, &m);
 }
 
+static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx f = {.name = "frame_relay", .desc = "Frame Relay (LINKTYPE 107): Cisco ethertype, RFC 2427 NLPID IPv4/IPv6/SNAP, padded NLPID, 3-byte address, CLNP", .linktype = 107};
+    pb_reset(b); pb_u16(b, 0x48e1); pb_u16(b, 0x86dd); in6(b, IK_UDP, 30); pb_finish(b);
+    ADD(f, *b, V6, S, OTH, OK, "cisco ethertype ipv6");
+    pb_reset(b); pb_u16(b, 0x0401); pb_u8(b, 0x03); pb_u8(b, 0xcc); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(f, *b, V4, S, OTH, OK, "nlpid cc ipv4");
+    pb_reset(b); pb_u16(b, 0x0401); pb_u8(b, 0x03); pb_u8(b, 0x8e); in6(b, IK_ICMP, 30); pb_finish(b);
+    ADD(f, *b, V6, S, OTH, OK, "nlpid 8e ipv6");
+    pb_reset(b); pb_u16(b, 0x0401); pb_u8(b, 0x03); pb_u8(b, 0x00); pb_u8(b, 0xcc); in4(b, IK_UDP, 30); pb_finish(b);
+    ADD(f, *b, V4, S, OTH, OK, "pad + nlpid cc ipv4");
+    pb_reset(b); pb_u16(b, 0x0401); pb_u8(b, 0x03); pb_u8(b, 0x80); pb_u8(b, 0); pb_u16(b, 0); pb_u16(b, 0x86dd); in6(b, IK_TCP, 30); pb_finish(b);
+    ADD(f, *b, V6, S, OTH, OK, "snap ethertype 86dd");
+    pb_reset(b); pb_u8(b, 0x04); pb_u8(b, 0x00); pb_u8(b, 0x81); pb_u8(b, 0x03); pb_u8(b, 0xcc); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(f, *b, V4, S, OTH, OK, "3-byte address, nlpid cc");
+    pb_reset(b); pb_u16(b, 0x0401); pb_u8(b, 0x03); pb_u8(b, 0x81); payload(b, 40);
+    ADD(f, *b, O, S, OTH, OK, "nlpid 81 clnp");
+    emit(ctx, &f);
+
+    struct fx n = {.name = "ipnet", .desc = "Solaris IPNET (LINKTYPE 226): families 2 and 26, another family", .linktype = 226};
+    static const uint8_t fams[3] = {2, 26, 6};
+    for (int i = 0; i < 3; i++) {
+        pb_reset(b);
+        pb_u8(b, 1);
+        pb_u8(b, fams[i]);
+        pb_u16(b, 0);
+        pb_u32(b, 0);
+        pb_u32(b, 2);
+        pb_u32(b, 0);
+        pb_u32(b, 0);
+        pb_u32(b, 0xffffffffu);
+        if (i == 0)
+            in4(b, IK_ICMP, 30);
+        else
+            in6(b, IK_ICMP, 30);
+        pb_finish(b);
+        static const char *const d[3] = {"family 2 ipv4", "family 26 ipv6", "family 6: not IP"};
+        ADD(n, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &n);
+
+    struct fx a = {.name = "arista", .desc = "Arista timestamp ethertype 0xd28b: 64- and 48-bit times, a version tshark does not read", .linktype = 1};
+    static const uint16_t vers[4] = {0x0010, 0x0120, 0x0011, 0x0020};
+    for (int i = 0; i < 4; i++) {
+        eth(b, 0xd28b);
+        pb_u16(b, 1);
+        pb_u16(b, vers[i]);
+        pb_u32(b, 0x5ceeed57u);
+        pb_u16(b, 0x384f);
+        if ((vers[i] & 0xf0) == 0x10)
+            pb_u16(b, 0x59c8);
+        if (i == 1) {
+            pb_u16(b, 0x8100);
+            pb_u16(b, 100);
+        }
+        pb_u16(b, i == 3 ? 0x86dd : 0x0800);
+        if (i == 3)
+            in6(b, IK_UDP, 20);
+        else
+            in4(b, IK_UDP, 20);
+        fin(b);
+        static const char *const d[4] = {"version 0x0010 ipv4", "version 0x0120, vlan, ipv4",
+                                         "version 0x0011 (tshark: not read)", "version 0x0020 (48-bit) ipv6"};
+        ADD(a, *b, i == 2 ? O : i == 3 ? V6 : V4, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &a);
+}
+
 void fx_build_all(fx_emit_fn emit, void *ctx)
 {
     struct pb b, f1, f2;
@@ -1144,6 +1233,7 @@ void fx_build_all(fx_emit_fn emit, void *ctx)
     fx_links(emit, ctx, &b);
     fx_wireless(emit, ctx, &b);
     fx_logs(emit, ctx, &b);
+    fx_legacy_links(emit, ctx, &b);
     fx_gre(emit, ctx, &b);
     fx_gtp(emit, ctx, &b);
     fx_ipip(emit, ctx, &b);

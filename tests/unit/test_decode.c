@@ -15,6 +15,7 @@
 #include <v6mon/decoder.h>
 #include <v6mon/packet.h>
 
+#include "decode/decode_int.h"
 #include "pktbuild.h"
 
 static v6m_decoder *D;
@@ -1633,6 +1634,90 @@ static void test_wireless_nflog_pktap_macsec(void **state)
     assert_v6_tcp_inner();
 }
 
+/* Frame Relay, IPNET, Arista timestamps, LISP and MPLS/GRE in UDP: the
+ * families are compared with tshark through the synth fixtures
+ * frame_relay, ipnet, arista and udp_tunnels; here the drops. */
+static void test_legacy_links_udp_tunnels(void **state)
+{
+    (void)state;
+    /* Frame Relay: an address without its EA bit in 4 bytes is malformed */
+    pb_reset(&B);
+    pb_u32(&B, 0x04000000u);
+    pb_u8(&B, 0x03);
+    pb_u8(&B, 0xcc);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    dec_lt(V6M_LINKTYPE_FRELAY);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[3] = 0x01; /* 4-byte address, then UI + IPv4 */
+    assert_int_equal(dec_lt(V6M_LINKTYPE_FRELAY), V6M_DECODE_DONE);
+    assert_v4_tcp_inner();
+    B.n = 5; /* cut after the control byte */
+    dec_lt(V6M_LINKTYPE_FRELAY);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* IPNET cut inside its 24-byte header */
+    pb_reset(&B);
+    pb_u8(&B, 1);
+    pb_u8(&B, 2);
+    pb_zero(&B, 10);
+    dec_lt(V6M_LINKTYPE_IPNET);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* Arista timestamp cut inside the time */
+    pb_reset(&B);
+    pb_eth(&B, 0xd28b);
+    pb_u16(&B, 1);
+    pb_u16(&B, 0x10);
+    pb_u32(&B, 1);
+    dec_eth();
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* LISP data whose inner version is neither 4 nor 6: not IP inside,
+     * the packet stays IPv4 (the carrier) */
+    size_t ip = eth_v4_outer(17);
+    size_t u = pb_udp_begin(&B, 4341, 4341);
+    pb_u32(&B, 0);
+    pb_u32(&B, 0);
+    pb_u8(&B, 0x55);
+    pb_zero(&B, 20);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.n_ip, 1);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    /* MPLS-in-UDP: IPv6 under one label, one tunnel level */
+    ip = eth_v4_outer(17);
+    u = pb_udp_begin(&B, 50000, 6635);
+    pb_mpls(&B, 77, 1);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_true(P.encap & V6M_ENC_MPLS);
+    assert_int_equal(P.depth, 1);
+}
+
+/* The perfect-hash port table (tunnel.c) against the plain list, on every
+ * port: a multiplier that maps two ports to one slot loses one of them. */
+static void test_udp_port_table(void **state)
+{
+    (void)state;
+    static const uint16_t tunnels[] = {1701, 2152, 3544, 4341, 4342, 4754, 4789,
+                                       4790, 5072, 5247, 6081, 6635};
+    static const uint16_t claimed[] = {53,  67,  68,  69,   80,   123,  137,  138,  161, 162, 443,
+                                       500, 514, 520, 546,  547,  1900, 3478, 4500, 5353, 5355,
+                                       8443};
+    unsigned want[65536] = {0};
+    for (size_t i = 0; i < sizeof(tunnels) / sizeof(tunnels[0]); i++)
+        want[tunnels[i]] = 1;
+    for (size_t i = 0; i < sizeof(claimed) / sizeof(claimed[0]); i++)
+        want[claimed[i]] = 2;
+    for (unsigned p = 0; p < 65536; p++)
+        if (decode_udp_port_class((uint16_t)p) != want[p])
+            fail_msg("UDP port %u: class %u, want %u", p, decode_udp_port_class((uint16_t)p),
+                     want[p]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1665,6 +1750,8 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_chdlc_ppi_fabricpath_capwap),
         cmocka_unit_test(test_wireless_nflog_pktap_macsec),
+        cmocka_unit_test(test_udp_port_table),
+        cmocka_unit_test(test_legacy_links_udp_tunnels),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
