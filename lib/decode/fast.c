@@ -217,10 +217,9 @@ static inline int fast_l4(struct dctx *d)
         pkt->sport = sport;
         pkt->dport = dport;
         c->p += 8;
-        if (ulen >= 8)
-            dctx_bound(d, ulen - 8);
-        else if (ulen != 0)
+        if (ulen < 8) /* as ip_l4(): tshark does not read the payload */
             return dctx_drop(d, V6M_DROP_MALFORMED);
+        dctx_bound(d, ulen - 8);
         ip_l4_payload(d, off + 8);
         return tun_udp(d, sport, dport);
     }

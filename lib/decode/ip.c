@@ -304,10 +304,13 @@ int ip_l4(struct dctx *d)
             pkt->sport = sport;
             pkt->dport = dport;
             c->p += 8;
-            if (ulen >= 8)
-                dctx_bound(d, ulen - 8);
-            else if (ulen != 0) /* 0: IPv6 jumbogram */
+            /* A length below 8, 0 included, is malformed: tshark 4.0 does
+             * not read the payload then ("Bad length value"), also for
+             * the 0 of TSO/BIG TCP captures (a real IPv6 jumbogram, which
+             * needs a >64 KiB MTU, is not followed either). */
+            if (ulen < 8)
                 return dctx_drop(d, V6M_DROP_MALFORMED);
+            dctx_bound(d, ulen - 8);
             ip_l4_payload(d, off + 8);
             return tun_udp(d, sport, dport);
         }

@@ -515,6 +515,11 @@ static void fx_gre(fx_emit_fn emit, void *ctx, struct pb *b)
     eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 61003, 6635);
     mpls(b, 1000, true); in4(b, IK_TCP, 30); fin(b);
     ADD(u, *b, V4, S, OTH, OK, "mpls-in-udp: ipv4 in ipv6");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 23, 0, NULL, 0); pb_udp_nocsum(b, 50006, 4789);
+    pb_u32(b, 0x08000000); pb_u32(b, 5003u << 8);
+    pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_UDP, 30); fin(b);
+    put16(b->buf + 14 + 20 + 4, 0); /* UDP length 0, as TSO/BIG TCP captures */
+    fx_add(&u, b, 0, V4, V4, OTH, MAL, "vxlan whose udp length is 0 (tshark: bad length, payload not read)");
     emit(ctx, &u);
 
     struct fx g = {.name = "geneve", .desc = "Geneve (UDP 6081) with and without options", .linktype = 1};
