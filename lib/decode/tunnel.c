@@ -204,6 +204,113 @@ static int tun_lisp(struct dctx *d, bool data)
     return dctx_enter_tunnel(d, v == 4 ? ST_IPV4 : ST_IPV6);
 }
 
+/*
+ * sFlow v5 (UDP 6343): version(4) = 5, agent address type(4: 1 IPv4, 2
+ * IPv6) and address, sub-agent(4) sequence(4) uptime(4) samples(4); each
+ * sample: type(4: enterprise << 12 | format) length(4) body. Flow samples
+ * (format 1: 8 words before the record count's end; expanded, format 3:
+ * 11 words) hold records of type(4) length(4) body; record 1 is a raw
+ * packet header: protocol(4: 1 Ethernet, 11 IPv4, 12 IPv6) frame
+ * length(4) stripped(4) header length(4) header.
+ * tshark 4.0 decodes every sampled header as layers of the frame, so the
+ * frame's family is that of the last sampled header that holds an IP
+ * layer; this decodes the last raw header record (a copy of a packet, the
+ * way ERSPAN carries one) as a tunnel payload, and a datagram without one
+ * stays at its carrying IP header. Other versions: not read.
+ */
+static int tun_sflow(struct dctx *d)
+{
+    struct cursor c = d->c;
+    uint32_t ver = cursor_be32(&c), atype = cursor_be32(&c);
+    if (c.short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (ver != 5 || (atype != 1 && atype != 2))
+        return ST_DONE;
+    cursor_skip(&c, atype == 1 ? 4 : 16);
+    cursor_skip(&c, 12);
+    uint32_t nsamples = cursor_be32(&c);
+    if (c.short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    const uint8_t *hdr = NULL;
+    uint32_t hproto = 0, hlen = 0;
+    for (uint32_t i = 0; i < nsamples; i++) {
+        uint32_t type = cursor_be32(&c), slen = cursor_be32(&c);
+        if (c.short_read || slen > cursor_left(&c))
+            break; /* cut: what was read so far counts, as in tshark */
+        struct cursor sc = cursor_sub(&c, slen);
+        if (type != 1 && type != 3)
+            continue;
+        cursor_skip(&sc, type == 1 ? 28 : 40);
+        uint32_t nrec = cursor_be32(&sc);
+        for (uint32_t r = 0; r < nrec && !sc.short_read; r++) {
+            uint32_t rtype = cursor_be32(&sc), rlen = cursor_be32(&sc);
+            if (sc.short_read || rlen > cursor_left(&sc))
+                break;
+            struct cursor rc = cursor_sub(&sc, rlen);
+            if (rtype != 1)
+                continue;
+            uint32_t proto = cursor_be32(&rc);
+            cursor_skip(&rc, 8);
+            uint32_t len = cursor_be32(&rc);
+            if (rc.short_read)
+                continue;
+            hdr = rc.p;
+            hproto = proto;
+            hlen = len < cursor_left(&rc) ? len : (uint32_t)cursor_left(&rc);
+        }
+    }
+    if (!hdr)
+        return ST_DONE;
+    d->c.p = hdr;
+    dctx_bound(d, hlen);
+    switch (hproto) {
+    case 1:
+        return dctx_enter_tunnel(d, ST_ETH);
+    case 11:
+        d->want_version = 0;
+        return dctx_enter_tunnel(d, ST_IPV4);
+    case 12:
+        d->want_version = 6;
+        return dctx_enter_tunnel(d, ST_IPV6);
+    default:
+        return ST_DONE; /* another link layer: not read */
+    }
+}
+
+/*
+ * TZSP (UDP 37008): version(1) = 1, type(1: 0 received, 1 transmitted
+ * packet), encapsulation(2: 1 Ethernet, 18 802.11), tagged fields (0 =
+ * padding byte, 1 = end, others: tag, length, value), then the frame, as
+ * tshark 4.0 reads it. Other types and encapsulations carry nothing read.
+ */
+static int tun_tzsp(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 4);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    uint16_t encap = load_be16(b + 2);
+    if (b[0] != 1 || b[1] > 1 || (encap != 1 && encap != 18))
+        return ST_DONE;
+    c->p += 4;
+    for (;;) {
+        uint8_t tag = cursor_u8(c);
+        if (c->short_read)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        if (tag == 1)
+            break;
+        if (tag == 0)
+            continue;
+        uint8_t len = cursor_u8(c);
+        if (c->short_read || !cursor_skip(c, len))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    }
+    if (encap == 1)
+        return dctx_enter_tunnel(d, ST_ETH);
+    int st = wlan_frame(d, false, false);
+    return st == ST_ETHERTYPE ? dctx_enter_tunnel(d, ST_ETHERTYPE) : st;
+}
+
 static int tun_vxlan_gpe(struct dctx *d)
 {
     const uint8_t *b = cursor_peek(&d->c, 8);
@@ -403,7 +510,7 @@ static int tun_l2tp(struct dctx *d)
  * with nibble 6 and a matching "length" by chance).
  *
  * One table of 64 slots with a perfect multiplicative hash of the port
- * ((port * UPORT_MUL) >> 26 puts each of these 34 ports in its own slot), so
+ * ((port * UPORT_MUL) >> 26 puts each of these 36 ports in its own slot), so
  * a lookup is one load and one compare. Before: two `switch`es compiled to
  * trees of compares, several branches per UDP frame on ports that change
  * from one frame to the next. Port 0 hashes to slot 0, which is empty
@@ -423,6 +530,8 @@ enum uport_kind {
     UP_LISP,      /* 4342 (control: an Encapsulated Control Message) */
     UP_GRE,       /* 4754 (GRE-in-UDP, RFC 8086) */
     UP_MPLS,      /* 6635 (MPLS-in-UDP, RFC 7510) */
+    UP_SFLOW,     /* 6343 (sampled packet headers) */
+    UP_TZSP,      /* 37008 (TaZmen sniffer stream) */
     UP_CLAIMED,   /* a port dissector comes first in tshark */
 };
 
@@ -431,21 +540,21 @@ struct uport {
     uint8_t kind;
 };
 
-#define UPORT_MUL 0xab304971u
+#define UPORT_MUL 0xb19ef1b7u
 
 static const struct uport uports[64] = {
-    [1] = {4754, UP_GRE},      [3] = {2152, UP_GTPU},      [6] = {4790, UP_VXLAN_GPE},
-    [7] = {546, UP_CLAIMED},   [9] = {69, UP_CLAIMED},     [11] = {4500, UP_CLAIMED},
-    [15] = {443, UP_CLAIMED},  [16] = {123, UP_CLAIMED},   [18] = {138, UP_CLAIMED},
-    [21] = {162, UP_CLAIMED},  [22] = {500, UP_CLAIMED},   [25] = {6081, UP_GENEVE},
-    [27] = {4789, UP_VXLAN},   [28] = {53, UP_CLAIMED},    [29] = {1701, UP_L2TP},
-    [30] = {68, UP_CLAIMED},   [31] = {80, UP_CLAIMED},    [33] = {4342, UP_LISP},
-    [34] = {1900, UP_CLAIMED}, [37] = {5353, UP_CLAIMED},  [39] = {137, UP_CLAIMED},
-    [42] = {161, UP_CLAIMED},  [43] = {5072, UP_AYIYA},    [44] = {5247, UP_CAPWAP},
-    [45] = {514, UP_CLAIMED},  [46] = {520, UP_CLAIMED},   [48] = {3478, UP_CLAIMED},
-    [50] = {547, UP_CLAIMED},  [51] = {67, UP_CLAIMED},    [54] = {4341, UP_LISP_DATA},
-    [55] = {6635, UP_MPLS},    [56] = {8443, UP_CLAIMED},  [57] = {3544, UP_TEREDO},
-    [58] = {5355, UP_CLAIMED},
+    [1] = {8443, UP_CLAIMED}, [3] = {137, UP_CLAIMED}, [5] = {5353, UP_CLAIMED},
+    [7] = {5072, UP_AYIYA}, [8] = {2152, UP_GTPU}, [9] = {3478, UP_CLAIMED},
+    [11] = {68, UP_CLAIMED}, [12] = {6081, UP_GENEVE}, [13] = {1701, UP_L2TP},
+    [15] = {4500, UP_CLAIMED}, [17] = {1900, UP_CLAIMED}, [20] = {37008, UP_TZSP},
+    [21] = {123, UP_CLAIMED}, [23] = {443, UP_CLAIMED}, [25] = {162, UP_CLAIMED},
+    [28] = {4790, UP_VXLAN_GPE}, [29] = {5355, UP_CLAIMED}, [30] = {4754, UP_GRE},
+    [31] = {67, UP_CLAIMED}, [32] = {80, UP_CLAIMED}, [33] = {547, UP_CLAIMED},
+    [34] = {5247, UP_CAPWAP}, [36] = {6635, UP_MPLS}, [39] = {4342, UP_LISP},
+    [40] = {514, UP_CLAIMED}, [45] = {161, UP_CLAIMED}, [47] = {138, UP_CLAIMED},
+    [48] = {4789, UP_VXLAN}, [49] = {53, UP_CLAIMED}, [50] = {520, UP_CLAIMED},
+    [53] = {546, UP_CLAIMED}, [55] = {69, UP_CLAIMED}, [58] = {500, UP_CLAIMED},
+    [59] = {4341, UP_LISP_DATA}, [60] = {3544, UP_TEREDO}, [62] = {6343, UP_SFLOW},
 };
 
 static inline unsigned uport_kind(uint16_t port)
@@ -471,6 +580,8 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
     case UP_LISP: return tun_lisp(d, false);
     case UP_GRE: return tun_gre(d);
     case UP_MPLS: return dctx_enter_tunnel(d, ST_MPLS);
+    case UP_SFLOW: return tun_sflow(d);
+    case UP_TZSP: return tun_tzsp(d);
     default: return -1;
     }
 }

@@ -1160,6 +1160,91 @@ static void fx_logs(fx_emit_fn emit, void *ctx, struct pb *b)
     emit(ctx, &m);
 }
 
+/* sFlow v5 datagram header (agent IPv4 or IPv6) announcing n samples. */
+static void sflow_head(struct pb *b, bool agent6, uint32_t n)
+{
+    pb_u32(b, 5);
+    pb_u32(b, agent6 ? 2 : 1);
+    if (agent6)
+        pb_bytes(b, TA6, 16);
+    else
+        pb_u32(b, TA4);
+    pb_u32(b, 0);
+    pb_u32(b, 7);
+    pb_u32(b, 123456);
+    pb_u32(b, n);
+}
+
+/* A flow sample (expanded when ex) with one raw packet header record. */
+static void sflow_flow(struct pb *b, bool ex, uint32_t proto, const uint8_t *hdr, size_t n)
+{
+    size_t pad = (4 - n % 4) % 4;
+    size_t rec = 8 + 16 + n + pad;
+    pb_u32(b, ex ? 3 : 1);
+    pb_u32(b, (uint32_t)((ex ? 44 : 32) + rec));
+    pb_u32(b, 1);
+    if (ex) {
+        pb_u32(b, 0);
+        pb_u32(b, 3);
+    } else {
+        pb_u32(b, 3);
+    }
+    pb_u32(b, 512);
+    pb_u32(b, 1000);
+    pb_u32(b, 0);
+    if (ex) {
+        pb_u32(b, 0);
+        pb_u32(b, 1);
+        pb_u32(b, 0);
+        pb_u32(b, 2);
+    } else {
+        pb_u32(b, 1);
+        pb_u32(b, 2);
+    }
+    pb_u32(b, 1);     /* one record */
+    pb_u32(b, 1);     /* raw packet header */
+    pb_u32(b, (uint32_t)(16 + n + pad));
+    pb_u32(b, proto);
+    pb_u32(b, (uint32_t)n + 100);
+    pb_u32(b, 0);
+    pb_u32(b, (uint32_t)n);
+    pb_bytes(b, hdr, n);
+    pb_zero(b, pad);
+}
+
+static void fx_samplers(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "sflow_tzsp", .desc = "sFlow v5 (UDP 6343) sampled headers and TZSP (UDP 37008): tshark decodes the copies", .linktype = 1};
+    uint8_t e6[400], i4[400];
+    pb_reset(b); pb_eth(b, MAC_B, MAC_A); pb_u16(b, 0x86dd); in6(b, IK_UDP, 20); pb_finish(b);
+    size_t ne6 = b->len;
+    memcpy(e6, b->buf, ne6);
+    pb_reset(b); in4(b, IK_TCP, 20); pb_finish(b);
+    size_t ni4 = b->len;
+    memcpy(i4, b->buf, ni4);
+
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 30, 0, NULL, 0); pb_udp(b, 6343, 6343);
+    sflow_head(b, false, 1); sflow_flow(b, false, 1, e6, ne6); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "sflow: one ethernet/ipv6 header");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 31, 0, NULL, 0); pb_udp(b, 6343, 6343);
+    sflow_head(b, false, 2); sflow_flow(b, false, 11, i4, ni4); sflow_flow(b, false, 1, e6, ne6); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "sflow: ipv4 header, then ethernet/ipv6 (the last counts)");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 32, 0, NULL, 0); pb_udp(b, 6343, 6343);
+    sflow_head(b, false, 1); pb_u32(b, 2); pb_u32(b, 12); pb_u32(b, 1); pb_u32(b, 3); pb_u32(b, 0); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "sflow: a counter sample only");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 17, 64, 0, 0); pb_udp(b, 6343, 6343);
+    sflow_head(b, true, 1); sflow_flow(b, true, 11, i4, ni4); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "sflow over ipv6, expanded sample, ipv4 header");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 33, 0, NULL, 0); pb_udp(b, 40000, 37008);
+    pb_u8(b, 1); pb_u8(b, 0); pb_u16(b, 1); pb_u8(b, 10); pb_u8(b, 4); pb_u32(b, 1); pb_u8(b, 0); pb_u8(b, 1);
+    pb_bytes(b, e6, ne6); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "tzsp received ethernet/ipv6, a tag and padding");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 17, 64, 0, 34, 0, NULL, 0); pb_udp(b, 40000, 37008);
+    pb_u8(b, 1); pb_u8(b, 5); pb_u16(b, 1); pb_u8(b, 1); pb_bytes(b, e6, ne6); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "tzsp type 5: nothing read");
+    emit(ctx, &x);
+}
+
 static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
 {
     struct fx f = {.name = "frame_relay", .desc = "Frame Relay (LINKTYPE 107): Cisco ethertype, RFC 2427 NLPID IPv4/IPv6/SNAP, padded NLPID, 3-byte address, CLNP", .linktype = 107};
@@ -1239,6 +1324,7 @@ void fx_build_all(fx_emit_fn emit, void *ctx)
     fx_wireless(emit, ctx, &b);
     fx_logs(emit, ctx, &b);
     fx_legacy_links(emit, ctx, &b);
+    fx_samplers(emit, ctx, &b);
     fx_gre(emit, ctx, &b);
     fx_gtp(emit, ctx, &b);
     fx_ipip(emit, ctx, &b);

@@ -1695,6 +1695,60 @@ static void test_legacy_links_udp_tunnels(void **state)
     assert_v6_tcp_inner();
     assert_true(P.encap & V6M_ENC_MPLS);
     assert_int_equal(P.depth, 1);
+
+    /* sFlow: a sample whose length runs past the datagram is not read
+     * (the packet stays at its carrier), and one that fits is */
+    ip = eth_v4_outer(17);
+    u = pb_udp_begin(&B, 6343, 6343);
+    pb_u32(&B, 5);
+    pb_u32(&B, 1);
+    pb_u32(&B, 0x0a000001u);
+    pb_zero(&B, 12);
+    pb_u32(&B, 1);            /* one sample */
+    pb_u32(&B, 1);            /* flow sample */
+    size_t slen_at = B.n;
+    pb_u32(&B, 0);
+    size_t body = B.n;
+    pb_zero(&B, 28);
+    pb_u32(&B, 1);            /* one record */
+    pb_u32(&B, 1);            /* raw header */
+    size_t rlen_at = B.n;
+    pb_u32(&B, 0);
+    size_t rbody = B.n;
+    pb_u32(&B, 12);           /* IPv6 */
+    pb_u32(&B, 0);
+    pb_u32(&B, 0);
+    size_t hlen_at = B.n;
+    pb_u32(&B, 0);
+    size_t h = B.n;
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    size_t hl = B.n - h;
+    B.b[hlen_at + 3] = (uint8_t)hl;
+    B.b[rlen_at + 3] = (uint8_t)(B.n - rbody);
+    B.b[slen_at + 3] = (uint8_t)(B.n - body);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_int_equal(P.depth, 1);
+    B.b[slen_at + 2] = 0x10; /* the sample now claims 4 KiB more */
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.n_ip, 1);
+    /* TZSP whose tag list is cut before its end tag: truncated */
+    ip = eth_v4_outer(17);
+    u = pb_udp_begin(&B, 40000, 37008);
+    pb_u8(&B, 1);
+    pb_u8(&B, 0);
+    pb_u16(&B, 1);
+    pb_u8(&B, 10);
+    pb_u8(&B, 200);
+    pb_zero(&B, 10);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
 }
 
 /* The perfect-hash port table (tunnel.c) against the plain list, on every
@@ -1702,8 +1756,8 @@ static void test_legacy_links_udp_tunnels(void **state)
 static void test_udp_port_table(void **state)
 {
     (void)state;
-    static const uint16_t tunnels[] = {1701, 2152, 3544, 4341, 4342, 4754, 4789,
-                                       4790, 5072, 5247, 6081, 6635};
+    static const uint16_t tunnels[] = {1701, 2152, 3544, 4341, 4342, 4754, 4789, 4790,
+                                       5072, 5247, 6081, 6343, 6635, 37008};
     static const uint16_t claimed[] = {53,  67,  68,  69,   80,   123,  137,  138,  161, 162, 443,
                                        500, 514, 520, 546,  547,  1900, 3478, 4500, 5353, 5355,
                                        8443};
