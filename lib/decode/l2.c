@@ -75,6 +75,20 @@ static bool l2_known_nonip(uint16_t type)
     }
 }
 
+/* Skip a header of `n` bytes that ends in front of an ethertype (MACsec
+ * SecTAG, Arista timestamp) and read it into d->ethertype; false if cut. */
+static bool skip_to_ethertype(struct dctx *d, size_t n)
+{
+    struct cursor *c = &d->c;
+    if (!cursor_skip(c, n))
+        return false;
+    uint16_t et = cursor_be16(c);
+    if (c->short_read)
+        return false;
+    d->ethertype = et;
+    return true;
+}
+
 int l2_ethertype(struct dctx *d)
 {
     struct v6m_packet *pkt = d->pkt;
@@ -126,13 +140,8 @@ int l2_ethertype(struct dctx *d)
                 return ST_DONE; /* encrypted or changed text: unreadable */
             /* integrity only: the user data (its ethertype first) is in
              * clear, and tshark reads it */
-            size_t tag = (b[0] & 0x20) ? 14 : 6;
-            if (!cursor_skip(c, tag))
+            if (!skip_to_ethertype(d, (b[0] & 0x20) ? 14 : 6))
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
-            uint16_t et = cursor_be16(c);
-            if (c->short_read)
-                return dctx_drop(d, V6M_DROP_TRUNCATED);
-            d->ethertype = et;
             continue;
         }
         case 0xd28b: { /* Arista timestamp: subtype 1; the version's low
@@ -145,12 +154,8 @@ int l2_ethertype(struct dctx *d)
             ver &= 0x00ff;
             if (sub != 1 || (ver != 0x10 && ver != 0x20))
                 return ST_DONE;
-            if (!cursor_skip(c, ver == 0x10 ? 12 : 10))
+            if (!skip_to_ethertype(d, ver == 0x10 ? 12 : 10))
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
-            uint16_t et = cursor_be16(c);
-            if (c->short_read)
-                return dctx_drop(d, V6M_DROP_TRUNCATED);
-            d->ethertype = et;
             continue;
         }
         case 0x880b: /* PPP (enhanced GRE / PPTP) */

@@ -70,6 +70,18 @@ const char *v6m_linktype_name(uint32_t linktype)
 
 static int link_raw(struct dctx *d);
 
+/* The IP packet a link header announced: IPv6 as announced; IPv4 by its
+ * version nibble, as tshark's "ip" dissector reads it. */
+static int link_ip(struct dctx *d, bool v6)
+{
+    if (v6) {
+        d->want_version = 6;
+        return ST_IPV6;
+    }
+    d->want_version = 0;
+    return link_raw(d);
+}
+
 /* BSD address families as tshark's null.bsd table has them: 2 is IPv4
  * (read by version nibble, like tshark's "ip"), 24/28/30 are IPv6 (NetBSD
  * and OpenBSD, FreeBSD, Darwin). Linux's AF_INET6 (10) is not among them:
@@ -78,10 +90,9 @@ static int link_af(struct dctx *d, uint32_t af)
 {
     switch (af) {
     case 2:
-        d->want_version = 0;
-        return link_raw(d);
+        return link_ip(d, false);
     case 24: case 28: case 30:
-        return ST_IPV6;
+        return link_ip(d, true);
     default:
         return ST_DONE; /* another address family: non-IP, fully decoded */
     }
@@ -200,14 +211,8 @@ static int link_nflog(struct dctx *d)
         if (type == 9) {
             c->p += 4;
             dctx_bound(d, len - 4);
-            if (af == 2) {
-                d->want_version = 0;
-                return link_raw(d);
-            }
-            if (af == 10) {
-                d->want_version = 6;
-                return ST_IPV6;
-            }
+            if (af == 2 || af == 10)
+                return link_ip(d, af == 10);
             return ST_DONE;
         }
         if (!cursor_skip(c, (len + 3) & ~(size_t)3))
@@ -252,11 +257,8 @@ static int link_frelay(struct dctx *d)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     switch (nlpid) {
     case 0xcc:
-        d->want_version = 0;
-        return link_raw(d);
     case 0x8e:
-        d->want_version = 6;
-        return ST_IPV6;
+        return link_ip(d, nlpid == 0x8e);
     case 0x80: {
         const uint8_t *sn = cursor_peek(c, 5);
         if (!sn)
@@ -282,14 +284,8 @@ static int link_ipnet(struct dctx *d)
     if (!h)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     c->p += 24;
-    if (h[1] == 2) {
-        d->want_version = 0;
-        return link_raw(d);
-    }
-    if (h[1] == 26) {
-        d->want_version = 6;
-        return ST_IPV6;
-    }
+    if (h[1] == 2 || h[1] == 26)
+        return link_ip(d, h[1] == 26);
     return ST_DONE;
 }
 
@@ -326,11 +322,9 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
     case V6M_LINKTYPE_RAW: case 12: case 14:
         return link_raw(d);
     case V6M_LINKTYPE_IPV4: /* tshark's "ip": version 6 goes to IPv6 */
-        d->want_version = 0;
-        return link_raw(d);
+        return link_ip(d, false);
     case V6M_LINKTYPE_IPV6:
-        d->want_version = 6;
-        return ST_IPV6;
+        return link_ip(d, true);
     case V6M_LINKTYPE_LINUX_SLL: {
         if (!cursor_skip(c, 14))
             return dctx_drop(d, V6M_DROP_TRUNCATED);

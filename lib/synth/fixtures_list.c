@@ -100,6 +100,15 @@ static void in6(struct pb *b, enum ik k, size_t n)
     l4(b, k, true, n);
 }
 
+/* in6() or in4(): an inner packet of the family a frame is built for. */
+static void in46(struct pb *b, bool v6, enum ik k, size_t n)
+{
+    if (v6)
+        in6(b, k, n);
+    else
+        in4(b, k, n);
+}
+
 static void eth(struct pb *b, uint16_t et)
 {
     pb_reset(b);
@@ -398,10 +407,7 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
     for (int i = 0; i < 5; i++) {
         pb_reset(b);
         pb_bytes(b, heads[i], 4);
-        if (i == 2)
-            in6(b, IK_UDP, 20);
-        else
-            in4(b, IK_UDP, 20);
+        in46(b, i == 2, IK_UDP, 20);
         pb_finish(b);
         ADD(n, *b, i == 2 ? V6 : V4, S, OTH, OK, hd[i]);
     }
@@ -1123,10 +1129,7 @@ static void fx_logs(fx_emit_fn emit, void *ctx, struct pb *b)
         pb_zero(b, 108 - 15);
         pb_eth(b, MAC_B, MAC_A);
         pb_u16(b, i == 1 ? 0x86dd : 0x0800);
-        if (i == 1)
-            in6(b, IK_TCP, 20);
-        else
-            in4(b, IK_TCP, 20);
+        in46(b, i == 1, IK_TCP, 20);
         pb_finish(b);
         static const char *const d[3] = {"Ethernet ipv4", "Ethernet ipv6", "type_next 0: no packet"};
         ADD(k, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
@@ -1147,10 +1150,7 @@ static void fx_logs(fx_emit_fn emit, void *ctx, struct pb *b)
             payload(b, 64);
         } else {
             pb_u16(b, i == 0 ? 0x0800 : 0x86dd);
-            if (i == 0)
-                in4(b, IK_ICMP, 40);
-            else
-                in6(b, IK_ICMP, 40);
+            in46(b, i != 0, IK_ICMP, 40);
             pb_finish(b);
         }
         pb_zero(b, 16); /* ICV */
@@ -1276,10 +1276,7 @@ static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
         pb_u32(b, 0);
         pb_u32(b, 0);
         pb_u32(b, 0xffffffffu);
-        if (i == 0)
-            in4(b, IK_ICMP, 30);
-        else
-            in6(b, IK_ICMP, 30);
+        in46(b, i != 0, IK_ICMP, 30);
         pb_finish(b);
         static const char *const d[3] = {"family 2 ipv4", "family 26 ipv6", "family 6: not IP"};
         ADD(n, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
@@ -1301,10 +1298,7 @@ static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
             pb_u16(b, 100);
         }
         pb_u16(b, i == 3 ? 0x86dd : 0x0800);
-        if (i == 3)
-            in6(b, IK_UDP, 20);
-        else
-            in4(b, IK_UDP, 20);
+        in46(b, i == 3, IK_UDP, 20);
         fin(b);
         static const char *const d[4] = {"version 0x0010 ipv4", "version 0x0120, vlan, ipv4",
                                          "version 0x0011 (tshark: not read)", "version 0x0020 (48-bit) ipv6"};
