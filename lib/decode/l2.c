@@ -158,6 +158,26 @@ int l2_ethertype(struct dctx *d)
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
             continue;
         }
+        case 0x894f: { /* NSH (RFC 8300): ver/flags/TTL/length(6 bits,
+                        * 4-byte words), MD type, next protocol: 1 IPv4,
+                        * 2 IPv6, 3 Ethernet, 5 MPLS; others non-IP */
+            const uint8_t *b = cursor_peek(c, 4);
+            if (!b)
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            size_t len = (size_t)(b[1] & 0x3f) * 4;
+            uint8_t next = b[3];
+            if (len < 8)
+                return dctx_drop(d, V6M_DROP_MALFORMED);
+            if (!cursor_skip(c, len))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            switch (next) {
+            case 1: d->want_version = 0; return ST_IPV4;
+            case 2: d->want_version = 6; return ST_IPV6;
+            case 3: pkt->encap |= V6M_ENC_ETH_INNER; return dctx_enter_tunnel(d, ST_ETH);
+            case 5: return ST_MPLS;
+            default: return ST_DONE;
+            }
+        }
         case 0x880b: /* PPP (enhanced GRE / PPTP) */
             pkt->encap |= V6M_ENC_PPP;
             if (!l2_read_ppp_proto(d))

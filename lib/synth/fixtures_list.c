@@ -1305,6 +1305,29 @@ static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
         ADD(a, *b, i == 2 ? O : i == 3 ? V6 : V4, S, OTH, OK, d[i]);
     }
     emit(ctx, &a);
+
+    struct fx h = {.name = "nsh", .desc = "NSH (ethertype 0x894f, RFC 8300): MD type 1 and 2, IPv4, IPv6, Ethernet", .linktype = 1};
+    static const uint8_t nexts[3] = {1, 2, 3};
+    for (int i = 0; i < 3; i++) {
+        eth(b, 0x894f);
+        bool md1 = i == 0;
+        pb_u8(b, 0x0f);
+        pb_u8(b, md1 ? 6 : 2);
+        pb_u8(b, md1 ? 1 : 2);
+        pb_u8(b, nexts[i]);
+        pb_u32(b, (42u << 8) | 255u);
+        if (md1)
+            pb_zero(b, 16);
+        if (i == 2) {
+            pb_eth(b, MAC_B, MAC_A);
+            pb_u16(b, 0x0800);
+        }
+        in46(b, i == 1, IK_UDP, 20);
+        fin(b);
+        static const char *const d[3] = {"md type 1, ipv4", "md type 2, ipv6", "md type 2, ethernet ipv4"};
+        ADD(h, *b, i == 1 ? V6 : V4, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &h);
 }
 
 void fx_build_all(fx_emit_fn emit, void *ctx)

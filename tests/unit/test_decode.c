@@ -1735,6 +1735,21 @@ static void test_legacy_links_udp_tunnels(void **state)
     dec_eth();
     assert_int_equal(P.family, V6M_FAMILY_IPV4);
     assert_int_equal(P.n_ip, 1);
+    /* NSH whose length field says less than its own 8 bytes: malformed */
+    pb_reset(&B);
+    pb_eth(&B, 0x894f);
+    pb_u8(&B, 0x0f);
+    pb_u8(&B, 1);
+    pb_u8(&B, 2);
+    pb_u8(&B, 1);
+    pb_u32(&B, 0);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    B.b[15] = 2; /* 8 bytes: IPv4 follows */
+    dec_eth();
+    assert_v4_tcp_inner();
     /* TZSP whose tag list is cut before its end tag: truncated */
     ip = eth_v4_outer(17);
     u = pb_udp_begin(&B, 40000, 37008);
