@@ -47,6 +47,14 @@
  */
 #include "decode/decode_int.h"
 
+/* Decoders for rare carriers: kept out of tun_udp_port() so that its
+ * common cases (GTP-U, VXLAN, ...) do not pay for their registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DEC_COLD __attribute__((noinline, cold))
+#else
+#define DEC_COLD
+#endif
+
 #include <string.h>
 
 int tun_gre(struct dctx *d)
@@ -187,7 +195,7 @@ static int tun_capwap(struct dctx *d)
  * nibble: non-IP). Control plane (UDP 4342): only an Encapsulated Control
  * Message (type 8) carries a packet: a 4-byte header, then IP by version
  * nibble; other message types carry none. */
-static int tun_lisp(struct dctx *d, bool data)
+DEC_COLD static int tun_lisp(struct dctx *d, bool data)
 {
     struct cursor *c = &d->c;
     const uint8_t *b = cursor_peek(c, data ? 9 : 5);
@@ -218,7 +226,7 @@ static int tun_lisp(struct dctx *d, bool data)
  * way ERSPAN carries one) as a tunnel payload, and a datagram without one
  * stays at its carrying IP header. Other versions: not read.
  */
-static int tun_sflow(struct dctx *d)
+DEC_COLD static int tun_sflow(struct dctx *d)
 {
     struct cursor c = d->c;
     uint32_t ver = cursor_be32(&c), atype = cursor_be32(&c);
@@ -283,7 +291,7 @@ static int tun_sflow(struct dctx *d)
  * padding byte, 1 = end, others: tag, length, value), then the frame, as
  * tshark 4.0 reads it. Other types and encapsulations carry nothing read.
  */
-static int tun_tzsp(struct dctx *d)
+DEC_COLD static int tun_tzsp(struct dctx *d)
 {
     struct cursor *c = &d->c;
     const uint8_t *b = cursor_peek(c, 4);
