@@ -231,6 +231,10 @@ int wlan_frame(struct dctx *d, bool swapped, bool data_pad);
 int link_radiotap(struct dctx *d);
 int link_prism_avs(struct dctx *d, bool avs_only);
 int l2_eth(struct dctx *d);                /* l2.c */
+/* LLC at the cursor (an 802.3 frame of `len` bytes, SIZE_MAX: unbounded):
+ * SNAP with OUI 000000 or 0000f8 -> ST_ETHERTYPE with d->ethertype set;
+ * any other LLC -> ST_DONE (not IP); a SNAP header cut -> TRUNCATED. */
+int l2_llc(struct dctx *d, size_t len);
 int l2_ethertype(struct dctx *d);
 int l2_mpls(struct dctx *d);
 int l2_ppp(struct dctx *d);

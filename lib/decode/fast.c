@@ -55,7 +55,7 @@ static inline int fast_l2(struct dctx *d)
     c->p += 14;
     uint16_t type = load_be16(b + 12);
     if (type < 0x0600)
-        return ST_DONE;
+        return l2_llc(d, type); /* what l2_eth() does next */
     /* l2_ethertype(): tags */
     while (type == 0x8100 || type == 0x88a8 || type == 0x9100 || type == 0x9200) {
         pkt->encap |= type == 0x8100 ? V6M_ENC_VLAN : V6M_ENC_QINQ;
@@ -69,7 +69,7 @@ static inline int fast_l2(struct dctx *d)
             pkt->n_vlans++;
         type = load_be16(b + 2);
         if (type < 0x0600)
-            return ST_DONE; /* tagged 802.3/LLC */
+            return l2_llc(d, type); /* tagged 802.3, as l2_ethertype() */
     }
     d->ethertype = type;
     if (type == 0x0800) {

@@ -26,6 +26,24 @@
 
 #include <string.h>
 
+int l2_llc(struct dctx *d, size_t len)
+{
+    struct cursor *c = &d->c;
+    if (len != SIZE_MAX)
+        dctx_bound(d, len);
+    const uint8_t *llc = cursor_peek(c, 3);
+    if (!llc || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
+        return ST_DONE; /* plain LLC (STP, NetBIOS, ...): not IP */
+    llc = cursor_peek(c, 8);
+    if (!llc)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
+        return ST_DONE; /* vendor SNAP (Cisco CDP, WLCCP, ...): not IP */
+    c->p += 8;
+    d->ethertype = load_be16(llc + 6);
+    return ST_ETHERTYPE;
+}
+
 int l2_eth(struct dctx *d)
 {
     struct v6m_packet *pkt = d->pkt;
@@ -42,7 +60,7 @@ int l2_eth(struct dctx *d)
     d->c.p += 14;
     uint16_t type = load_be16(b + 12);
     if (type < 0x0600)
-        return ST_DONE; /* 802.3 + LLC (STP, CDP, ...): non-IP */
+        return l2_llc(d, type); /* 802.3: a length, then LLC */
     d->ethertype = type;
     return ST_ETHERTYPE;
 }
@@ -113,7 +131,7 @@ int l2_ethertype(struct dctx *d)
                 pkt->n_vlans++;
             d->ethertype = load_be16(b + 2);
             if (d->ethertype < 0x0600)
-                return ST_DONE; /* tagged 802.3/LLC */
+                return l2_llc(d, d->ethertype); /* tagged 802.3 */
             continue;
         }
         case 0x8847: case 0x8848:

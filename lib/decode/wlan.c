@@ -43,23 +43,6 @@
 #define WLAN_FC_PROTECTED 0x40
 #define WLAN_FC_ORDER 0x80
 
-/* LLC/SNAP at the cursor: sets d->ethertype and returns ST_ETHERTYPE, or
- * ST_DONE (non-IP LLC) / a drop. */
-static int wlan_llc(struct dctx *d)
-{
-    struct cursor *c = &d->c;
-    const uint8_t *llc = cursor_peek(c, 8);
-    if (!llc)
-        return dctx_drop(d, V6M_DROP_TRUNCATED);
-    if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
-        return ST_DONE; /* plain LLC: not IP */
-    if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
-        return ST_DONE; /* vendor SNAP (e.g. Cisco WLCCP): not IP */
-    c->p += 8;
-    d->ethertype = load_be16(llc + 6);
-    return ST_ETHERTYPE;
-}
-
 /* A-MSDU body at the cursor: move to the last subframe whose 14-byte
  * header was captured and decode its LLC. */
 static int wlan_amsdu(struct dctx *d)
@@ -82,8 +65,7 @@ static int wlan_amsdu(struct dctx *d)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     size_t len = load_be16(last + 12);
     c->p = last + 14;
-    dctx_bound(d, len);
-    return wlan_llc(d);
+    return l2_llc(d, len);
 }
 
 int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
@@ -117,7 +99,7 @@ int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
         hlen = (hlen + 3) & ~(size_t)3;
     if (!cursor_skip(c, hlen))
         return dctx_drop(d, V6M_DROP_TRUNCATED);
-    return amsdu ? wlan_amsdu(d) : wlan_llc(d);
+    return amsdu ? wlan_amsdu(d) : l2_llc(d, SIZE_MAX);
 }
 
 int link_radiotap(struct dctx *d)

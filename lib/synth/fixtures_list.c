@@ -1306,6 +1306,36 @@ static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
     }
     emit(ctx, &a);
 
+    struct fx l = {.name = "llc_snap", .desc = "802.3 + LLC/SNAP (OUI 000000 and 0000f8) carrying IPv4/IPv6, tagged, with trailer; CDP and STP stay non-IP", .linktype = 1};
+    for (int i = 0; i < 6; i++) {
+        pb_reset(b);
+        pb_eth(b, MAC_B, MAC_A);
+        if (i == 2) {
+            pb_u16(b, 0x8100);
+            pb_u16(b, 100);
+        }
+        size_t len_at = b->len;
+        pb_u16(b, 0);
+        static const uint8_t snap0[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+        static const uint8_t snapf8[6] = {0xaa, 0xaa, 0x03, 0, 0, 0xf8};
+        static const uint8_t cdp[6] = {0xaa, 0xaa, 0x03, 0, 0, 0x0c};
+        if (i == 4) {
+            pb_u8(b, 0x42); pb_u8(b, 0x42); pb_u8(b, 0x03); payload(b, 35);
+        } else {
+            pb_bytes(b, i == 3 ? cdp : i == 5 ? snapf8 : snap0, 6);
+            pb_u16(b, i == 3 ? 0x2000 : i == 1 ? 0x86dd : 0x0800);
+            in46(b, i == 1, IK_UDP, 20);
+            pb_finish(b);
+        }
+        put16(b->buf + len_at, (uint16_t)(b->len - len_at - 2));
+        if (i == 0)
+            pb_zero(b, 20); /* a trailer past the 802.3 length */
+        static const char *const d[6] = {"snap ipv4 + trailer", "snap ipv6", "vlan, snap ipv4",
+                                         "cdp (vendor snap)", "stp (plain llc)", "snap oui 0000f8 ipv4"};
+        ADD(l, *b, i == 1 ? V6 : (i == 3 || i == 4) ? O : V4, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &l);
+
     struct fx h = {.name = "nsh", .desc = "NSH (ethertype 0x894f, RFC 8300): MD type 1 and 2, IPv4, IPv6, Ethernet", .linktype = 1};
     static const uint8_t nexts[3] = {1, 2, 3};
     for (int i = 0; i < 3; i++) {
