@@ -7,7 +7,10 @@ reason. Per name (www.<case>.lie.lab), for AAAA questions:
   other      the AAAA answer holds a record for another name only
   wrongtype  an A record answers the AAAA question
   loop       a CNAME loop: www.loop.lie.lab -> x.loop.lie.lab -> www...
-  garbage    random bytes with the right id
+  garbage    40 junk bytes after the right id (random, but drawn once from a
+             fixed seed: truly random junk now and then sets TC or reads as
+             a well-formed reply to another question, and the reason the
+             prober must give then changes from run to run)
   short      a well-formed header announcing one answer, cut off in the
              middle of that answer's record (a truncated packet)
   tc         over UDP an empty reply with the TC bit; over TCP the honest
@@ -18,10 +21,14 @@ TCP: each message is preceded by its 2-byte length (RFC 1035 4.2.2); a
 connection may carry several queries; a malformed one closes it.
 """
 import asyncio
-import os
+import random
 import socket
 import struct
 import sys
+
+
+# QR 1, opcode 8, counts far beyond the 40 bytes: not a query response.
+GARBAGE = random.Random(20261127).randbytes(40)
 
 
 def qname_end(msg, off):
@@ -79,7 +86,7 @@ def answer(msg, tcp=False):
         other = "x." + ".".join(name[1:])
         return reply(0, [rr(qn, 5, labels(other)), rr(other, 5, labels(qn))])
     if case == "garbage":
-        return struct.pack("!H", qid) + os.urandom(40)
+        return struct.pack("!H", qid) + GARBAGE
     return reply(5, [])
 
 
