@@ -68,22 +68,20 @@ const char *v6m_linktype_name(uint32_t linktype)
     }
 }
 
-static int link_raw(struct dctx *d);
-
-/* The IP packet a link header announced: IPv6 as announced; IPv4 by its
- * version nibble, as tshark's "ip" dissector reads it. */
+/* The IP packet a link header announced: IPv6 as announced; IPv4 as
+ * tshark's "ip" dissector reads it, which ip_v4() does with want_version
+ * 0: version 6 goes to IPv6, any other bogus version is still an IPv4
+ * layer (MALFORMED), and a header cut before its first byte counts as
+ * IPv4 too. (link_raw() is for the raw link types, where tshark chooses
+ * by nibble and a bogus one is data.) */
 static int link_ip(struct dctx *d, bool v6)
 {
-    if (v6) {
-        d->want_version = 6;
-        return ST_IPV6;
-    }
-    d->want_version = 0;
-    return link_raw(d);
+    d->want_version = v6 ? 6 : 0;
+    return v6 ? ST_IPV6 : ST_IPV4;
 }
 
 /* BSD address families as tshark's null.bsd table has them: 2 is IPv4
- * (read by version nibble, like tshark's "ip"), 24/28/30 are IPv6 (NetBSD
+ * (as tshark's "ip": link_ip()), 24/28/30 are IPv6 (NetBSD
  * and OpenBSD, FreeBSD, Darwin). Linux's AF_INET6 (10) is not among them:
  * tshark shows such a frame as data, and so does this. */
 static int link_af(struct dctx *d, uint32_t af)
@@ -190,8 +188,8 @@ static int link_ppi(struct dctx *d)
  * the capturing host's byte order; tshark reads them in its own host's
  * order by default, little endian on the machines that write and read
  * such captures (Linux on x86/ARM), and so does this. Type 9 (payload)
- * holds the packet: family 2 -> IP by its version nibble, as tshark's
- * "ip" dissector does; family 10 -> IPv6; another family is non-IP. */
+ * holds the packet: family 2 -> IPv4 as tshark's "ip" dissector reads it
+ * (link_ip()); family 10 -> IPv6; another family is non-IP. */
 static int link_nflog(struct dctx *d)
 {
     struct cursor *c = &d->c;
@@ -223,7 +221,7 @@ static int link_nflog(struct dctx *d)
 /* Frame Relay (107), as tshark 4.0 reads it: a Q.922 address of 2 to 4
  * bytes (the last has the EA bit, 0x01); then either the UI control byte
  * 0x03 and an RFC 2427 NLPID (one 0x00 pad allowed before it): 0xcc IPv4
- * (by version nibble), 0x8e IPv6, 0x80 SNAP with OUI 000000 and an
+ * (link_ip()), 0x8e IPv6, 0x80 SNAP with OUI 000000 and an
  * ethertype as PID; other NLPIDs (CLNP, ISIS, Q.933...) are non-IP; or, in
  * Cisco's encapsulation, a 2-byte ethertype. */
 static int link_frelay(struct dctx *d)
@@ -275,8 +273,8 @@ static int link_frelay(struct dctx *d)
 }
 
 /* Solaris IPNET (226): version(1) family(1) htype(2) pktlen(4) ifindex(4)
- * grifindex(4) zsrc(4) zdst(4), then the packet: family 2 -> IP by version
- * nibble, 26 -> IPv6 (as tshark's ipnet dissector), others non-IP. */
+ * grifindex(4) zsrc(4) zdst(4), then the packet: family 2 -> IPv4
+ * (link_ip()), 26 -> IPv6 (as tshark's ipnet dissector), others non-IP. */
 static int link_ipnet(struct dctx *d)
 {
     struct cursor *c = &d->c;

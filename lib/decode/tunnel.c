@@ -47,6 +47,8 @@
  */
 #include "decode/decode_int.h"
 
+#include <string.h>
+
 /* Decoders for rare carriers: kept out of tun_udp_port() so that its
  * common cases (GTP-U, VXLAN, ...) do not pay for their registers. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -54,8 +56,6 @@
 #else
 #define DEC_COLD
 #endif
-
-#include <string.h>
 
 int tun_gre(struct dctx *d)
 {
@@ -151,13 +151,13 @@ static int tun_vxlan(struct dctx *d)
  * 802.11 frame. DTLS-protected data and CAPWAP fragments (F) cannot be
  * read: the packet stays at the carrying IP header (as in tshark).
  *
- * An 802.11 payload is read by wlan.c, with the frame control field
- * byte-swapped, as tshark does by default for CAPWAP (Cisco controllers
- * send it swapped).
+ * An 802.11 payload (here, and in TZSP below) is read by wlan.c and is a
+ * tunnel level; CAPWAP's frame control field is byte-swapped, as tshark
+ * reads it by default (Cisco controllers send it swapped).
  */
-static int tun_capwap_80211(struct dctx *d)
+static int tun_80211(struct dctx *d, bool swapped)
 {
-    int st = wlan_frame(d, true, false);
+    int st = wlan_frame(d, swapped, false);
     return st == ST_ETHERTYPE ? dctx_enter_tunnel(d, ST_ETHERTYPE) : st;
 }
 
@@ -186,7 +186,7 @@ static int tun_capwap(struct dctx *d)
     if (!native)
         return dctx_enter_tunnel(d, ST_ETH);
     if (wbid == 1)
-        return tun_capwap_80211(d);
+        return tun_80211(d, true);
     return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
 }
 
@@ -313,10 +313,7 @@ DEC_COLD static int tun_tzsp(struct dctx *d)
         if (c->short_read || !cursor_skip(c, len))
             return dctx_drop(d, V6M_DROP_TRUNCATED);
     }
-    if (encap == 1)
-        return dctx_enter_tunnel(d, ST_ETH);
-    int st = wlan_frame(d, false, false);
-    return st == ST_ETHERTYPE ? dctx_enter_tunnel(d, ST_ETHERTYPE) : st;
+    return encap == 1 ? dctx_enter_tunnel(d, ST_ETH) : tun_80211(d, false);
 }
 
 static int tun_vxlan_gpe(struct dctx *d)

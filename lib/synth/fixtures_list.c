@@ -370,6 +370,8 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(r4, *b, V4, S, OTH, OK, "ipv4 icmp");
     pb_reset(b); in6(b, IK_UDP, 10); pb_finish(b);
     ADD(r4, *b, V6, S, OTH, OK, "ipv6 bytes in an IPv4 capture: by the version");
+    pb_reset(b); in4(b, IK_UDP, 10); pb_finish(b); b->buf[0] = 0x55;
+    fx_add(&r4, b, 0, V4, V4, OTH, MAL, "version 5 (tshark: ip layer with bogus version)");
     emit(ctx, &r4);
 
     struct fx r6 = {.name = "raw_ipv6", .desc = "LINKTYPE_IPV6 (229)", .linktype = 229};
@@ -413,6 +415,8 @@ static void fx_links(fx_emit_fn emit, void *ctx, struct pb *b)
     }
     pb_reset(b); pb_u32le(b, 10); in6(b, IK_UDP, 20); pb_finish(b);
     ADD(n, *b, O, S, OTH, OK, "AF 10 (Linux AF_INET6): not a BSD family, data in tshark");
+    pb_reset(b); pb_u32le(b, 2); in4(b, IK_UDP, 20); pb_finish(b); b->buf[4] = 0x55;
+    fx_add(&n, b, 0, V4, V4, OTH, MAL, "AF_INET, version 5 (tshark: ip layer with bogus version)");
     emit(ctx, &n);
 
     struct fx l = {.name = "loop", .desc = "OpenBSD loopback (LINKTYPE 108), AF in network order", .linktype = 108};

@@ -1632,6 +1632,14 @@ static void test_wireless_nflog_pktap_macsec(void **state)
     pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
     assert_int_equal(dec_lt(V6M_LINKTYPE_IPV4), V6M_DECODE_DONE);
     assert_v6_tcp_inner();
+    /* ... and a bogus version is still an IPv4 layer there (not data, as
+     * on the raw link type) */
+    B.b[0] = 0x55;
+    dec_lt(V6M_LINKTYPE_IPV4);
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.drop, V6M_DROP_MALFORMED);
+    dec_lt(V6M_LINKTYPE_RAW);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
 }
 
 /* Frame Relay, IPNET, Arista timestamps, LISP and MPLS/GRE in UDP: the
