@@ -95,6 +95,7 @@ void v6m_decoder_get_stats(const v6m_decoder *dec, struct v6m_decoder_stats *st)
 #define V6M_LINKTYPE_RADIOTAP 127
 #define V6M_LINKTYPE_AVS 163
 #define V6M_LINKTYPE_NFLOG 239
+#define V6M_LINKTYPE_FDDI 10
 #define V6M_LINKTYPE_FRELAY 107
 #define V6M_LINKTYPE_IPNET 226
 #define V6M_LINKTYPE_PKTAP 258

@@ -74,9 +74,10 @@ enum v6m_encap_bit {
     V6M_ENC_ETH_INNER = 1u << 18, /* an Ethernet frame inside a tunnel */
     V6M_ENC_L2TP = 1u << 19,
     V6M_ENC_CAPWAP = 1u << 20,  /* CAPWAP data channel (wireless LAN controllers) */
+    V6M_ENC_PBB = 1u << 21,     /* 802.1ah provider backbone (MAC-in-MAC) I-TAG */
 };
-#define V6M_ENC__BITS 21
-/* Name of bit number n (0 -> "vlan", 1 -> "qinq", ... 20 -> "capwap"), NULL
+#define V6M_ENC__BITS 22
+/* Name of bit number n (0 -> "vlan", 1 -> "qinq", ... 21 -> "pbb"), NULL
  * past the last. */
 const char *v6m_encap_name(unsigned bit);
 

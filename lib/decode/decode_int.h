@@ -190,6 +190,26 @@ struct frag_held {
     uint32_t next;
 };
 
+/* rpc.c: portmapper GETPORT calls that asked for a UDP port, and the
+ * (address, port) endpoints the replies announced. */
+#define RPC_CALLS 32
+#define RPC_ENDPOINTS 64
+struct rpc_call {
+    uint32_t xid;
+    uint8_t family;
+    uint8_t client[16];
+};
+struct rpc_endpoint {
+    uint16_t port;
+    uint8_t family;
+    uint8_t addr[16];
+};
+struct rpc_state {
+    unsigned n_calls, call_next, n_eps, ep_next;
+    struct rpc_call calls[RPC_CALLS];
+    struct rpc_endpoint eps[RPC_ENDPOINTS];
+};
+
 struct v6m_decoder {
     struct v6m_decoder_config cfg;
     bool no_fast;        /* tests: never take decode_fast() */
@@ -205,7 +225,18 @@ struct v6m_decoder {
     struct frag_held *held;
     uint32_t held_cap, held_bump, held_free, held_live;
     uint32_t rel_head, rel_tail;
+    struct rpc_state rpc;
 };
+
+/* A UDP datagram with port 111 on either side (cursor on its payload):
+ * remember GETPORT calls for UDP and the endpoints their replies give. */
+void rpc_portmap_note(struct dctx *d, uint16_t sport, uint16_t dport);
+/* The datagram's source or destination is an endpoint a portmapper
+ * announced: tshark reads it as RPC, never as a tunnel. */
+bool rpc_endpoint_known(const struct dctx *d, uint16_t sport, uint16_t dport);
+/* p[0, n) is an ONC RPC call (rpcvers 2) to a program tshark knows: its
+ * Teredo heuristic then loses to RPC (rpc.c says why). */
+bool rpc_known_call(const uint8_t *p, size_t n);
 
 bool frag_init(struct v6m_decoder *dec);
 void frag_release_mem(struct v6m_decoder *dec);

@@ -57,7 +57,8 @@ static inline int fast_l2(struct dctx *d)
     if (type < 0x0600)
         return l2_llc(d, type); /* what l2_eth() does next */
     /* l2_ethertype(): tags */
-    while (type == 0x8100 || type == 0x88a8 || type == 0x9100 || type == 0x9200) {
+    while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+        bool llc_next = type != 0x88a8;
         pkt->encap |= type == 0x8100 ? V6M_ENC_VLAN : V6M_ENC_QINQ;
         b = cursor_peek(c, 4);
         if (!b)
@@ -68,8 +69,8 @@ static inline int fast_l2(struct dctx *d)
         if (pkt->n_vlans < 255)
             pkt->n_vlans++;
         type = load_be16(b + 2);
-        if (type < 0x0600)
-            return l2_llc(d, type); /* tagged 802.3, as l2_ethertype() */
+        if (type < 0x0600) /* tagged 802.3, as l2_ethertype() */
+            return llc_next ? l2_llc(d, type) : ST_DONE;
     }
     d->ethertype = type;
     if (type == 0x0800) {

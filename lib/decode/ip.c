@@ -355,6 +355,17 @@ int ip_l4(struct dctx *d)
             return dctx_enter_tunnel(d, ST_IPV6);
         case 47:
             return tun_gre(d);
+        case 97: /* EtherIP (RFC 3378): version/reserved (2), then an
+                  * Ethernet frame; tshark reads any version */
+            if (!cursor_skip(c, 2))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            pkt->encap |= V6M_ENC_ETH_INNER;
+            return dctx_enter_tunnel(d, ST_ETH);
+        case 137: /* MPLS-in-IP (RFC 4023): a label stack */
+            return dctx_enter_tunnel(d, ST_MPLS);
+        case 143: /* Ethernet (RFC 8986, SRv6 L2 services) */
+            pkt->encap |= V6M_ENC_ETH_INNER;
+            return dctx_enter_tunnel(d, ST_ETH);
         case 51:
             if (ih->family == V6M_FAMILY_IPV4) { /* IPv4 AH: skip to its payload */
                 b = cursor_peek(c, 8);

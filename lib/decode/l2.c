@@ -6,7 +6,18 @@
  *   Ethernet   dst(6) src(6) type/length(2); a value < 0x0600 is an 802.3
  *              length (LLC follows): non-IP.
  *   VLAN tag   TCI(2: PCP 3, DEI 1, VID 12) type(2). 0x8100 = 802.1Q,
- *              0x88a8 / 0x9100 / 0x9200 = service tags (QinQ).
+ *              0x88a8 / 0x9100 = service tags (QinQ). An 802.3 length
+ *              after an 802.1Q or 0x9100 tag means LLC follows; after
+ *              0x88a8 it is not read (tshark's ieee8021ad hands every
+ *              value to its ethertype table). 0x9200 is not a tag in
+ *              tshark 4.0 (its frames are data), nor here.
+ *   PBB        802.1ah I-TAG (0x88e7): flags/I-SID(4) customer dst(6)
+ *              src(6) type(2), any number deep.
+ *   Port tags  VN-Tag (0x8926): tag(4) type(2), a length -> LLC;
+ *              E-Tag 802.1BR (0x893f): tag(6) type(2); Cisco MetaData /
+ *              TrustSec SGT (0x8909): version(1) length(1) option(2)
+ *              SGT(2) type(2). After E-Tag and MetaData a length is not
+ *              read (tshark: data).
  *   MPLS       label(20) TC(3) S(1) TTL(8) per entry until S = 1. The
  *              payload is guessed the way tshark 4.0 does: first nibble 4
  *              -> IPv4, 6 -> IPv6, 0 -> a 4-byte pseudowire control word
@@ -32,11 +43,36 @@ int l2_llc(struct dctx *d, size_t len)
     if (len != SIZE_MAX)
         dctx_bound(d, len);
     const uint8_t *llc = cursor_peek(c, 3);
-    if (!llc || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
+    if (!llc)
+        return ST_DONE; /* cut inside LLC: tshark shows no IP layer */
+    if (llc[0] == 0x06) {
+        /* DSAP 0x06 is IP (tshark's llc.dsap table): a UI frame carries
+         * the datagram after the 1-byte control, an I frame after a
+         * 2-byte one; supervisory and other unnumbered frames carry
+         * none. IPv4 as tshark's "ip" reads it (ip_v4(), want_version 0). */
+        size_t ctl = (llc[2] & 0x01) == 0 ? 2 : llc[2] == 0x03 ? 1 : 0;
+        if (ctl == 0 || !cursor_skip(c, 2 + ctl) || dctx_rep_left(d) == 0)
+            return ST_DONE; /* no information field: tshark stops at llc */
+        d->want_version = 0;
+        return ST_IPV4;
+    }
+    if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
         return ST_DONE; /* plain LLC (STP, NetBIOS, ...): not IP */
     llc = cursor_peek(c, 8);
     if (!llc)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (llc[3] == 0x00 && llc[4] == 0x80 && llc[5] == 0xc2) {
+        /* OUI 0080c2, bridged 802.3 (PID 0x0001 with FCS, 0x0007
+         * without): 2 pad bytes, then an Ethernet frame (RFC 2684 over
+         * LLC; tshark decodes it); other PIDs (BPDUs, 802.5...) not IP */
+        uint16_t pid = load_be16(llc + 6);
+        if (pid != 0x0001 && pid != 0x0007)
+            return ST_DONE;
+        if (!cursor_skip(c, 10))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        d->pkt->encap |= V6M_ENC_ETH_INNER;
+        return dctx_enter_tunnel(d, ST_ETH);
+    }
     if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
         return ST_DONE; /* vendor SNAP (Cisco CDP, WLCCP, ...): not IP */
     c->p += 8;
@@ -94,7 +130,8 @@ static bool l2_known_nonip(uint16_t type)
 }
 
 /* Skip a header of `n` bytes that ends in front of an ethertype (MACsec
- * SecTAG, Arista timestamp) and read it into d->ethertype; false if cut. */
+ * SecTAG, Arista timestamp, PBB, port tags) and read it into
+ * d->ethertype; false if cut. */
 static bool skip_to_ethertype(struct dctx *d, size_t n)
 {
     struct cursor *c = &d->c;
@@ -119,7 +156,8 @@ int l2_ethertype(struct dctx *d)
         case 0x86dd:
             d->want_version = 6;
             return ST_IPV6;
-        case 0x8100: case 0x88a8: case 0x9100: case 0x9200: {
+        case 0x8100: case 0x88a8: case 0x9100: {
+            bool llc_next = d->ethertype != 0x88a8;
             pkt->encap |= d->ethertype == 0x8100 ? V6M_ENC_VLAN : V6M_ENC_QINQ;
             const uint8_t *b = cursor_peek(c, 4);
             if (!b)
@@ -130,10 +168,30 @@ int l2_ethertype(struct dctx *d)
             if (pkt->n_vlans < 255)
                 pkt->n_vlans++;
             d->ethertype = load_be16(b + 2);
-            if (d->ethertype < 0x0600)
-                return l2_llc(d, d->ethertype); /* tagged 802.3 */
+            if (d->ethertype < 0x0600) /* tagged 802.3 */
+                return llc_next ? l2_llc(d, d->ethertype) : ST_DONE;
             continue;
         }
+        case 0x88e7: /* PBB I-TAG, customer addresses, then a type */
+            pkt->encap |= V6M_ENC_PBB;
+            if (!skip_to_ethertype(d, 16))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (d->ethertype < 0x0600)
+                return ST_DONE;
+            continue;
+        case 0x8926: /* VN-Tag */
+            if (!skip_to_ethertype(d, 4))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (d->ethertype < 0x0600)
+                return l2_llc(d, d->ethertype);
+            continue;
+        case 0x893f: /* E-Tag (802.1BR) */
+        case 0x8909: /* Cisco MetaData (TrustSec SGT) */
+            if (!skip_to_ethertype(d, 6))
+                return dctx_drop(d, V6M_DROP_TRUNCATED);
+            if (d->ethertype < 0x0600)
+                return ST_DONE;
+            continue;
         case 0x8847: case 0x8848:
             return ST_MPLS;
         case 0x8864: {

@@ -19,6 +19,9 @@
  *                        2-byte protocol field -> ST_PPP; a frame that
  *                        starts 0f 00 / 8f 00 is Cisco HDLC (as tshark)
  *   104 Cisco HDLC       address 0f/8f, control 00, protocol = ethertype
+ *   10  FDDI             frame control(1) dst(6) src(6); FC 0x50-0x5f
+ *                        (asynchronous LLC) -> LLC, others (SMT, MAC,
+ *                        synchronous LLC...) non-IP, as tshark
  *   192 PPI              version(1) flags(1) length(2, LE) dlt(4, LE),
  *                        then a frame of link type dlt (not PPI again)
  *   105 802.11, 127 radiotap + 802.11, 119 Prism/AVS + 802.11, 163 AVS +
@@ -58,6 +61,7 @@ const char *v6m_linktype_name(uint32_t linktype)
     case V6M_LINKTYPE_IEEE802_11: return "ieee802_11";
     case V6M_LINKTYPE_NFLOG: return "nflog";
     case V6M_LINKTYPE_FRELAY: return "frame_relay";
+    case V6M_LINKTYPE_FDDI: return "fddi";
     case V6M_LINKTYPE_IPNET: return "ipnet";
     case V6M_LINKTYPE_PKTAP: return "pktap";
     case 149: return "pktap_user2";
@@ -142,6 +146,17 @@ static int link_chdlc(struct dctx *d)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     d->ethertype = proto;
     return ST_ETHERTYPE;
+}
+
+static int link_fddi(struct dctx *d)
+{
+    const uint8_t *b = cursor_peek(&d->c, 13);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if ((b[0] & 0xf0) != 0x50)
+        return ST_DONE;
+    d->c.p += 13;
+    return l2_llc(d, SIZE_MAX);
 }
 
 static int link_ppp(struct dctx *d)
@@ -367,6 +382,8 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         return link_nflog(d);
     case V6M_LINKTYPE_FRELAY:
         return link_frelay(d);
+    case V6M_LINKTYPE_FDDI:
+        return link_fddi(d);
     case V6M_LINKTYPE_IPNET:
         return link_ipnet(d);
     case V6M_LINKTYPE_PKTAP: case 149:

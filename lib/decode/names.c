@@ -27,7 +27,7 @@ const char *v6m_encap_name(unsigned bit)
     static const char *const names[V6M_ENC__BITS] = {
         "vlan", "qinq", "mpls", "pppoe", "ppp", "gre", "erspan", "vxlan",
         "geneve", "gtpu", "ip4in4", "ip6in4", "ip4in6", "ip6in6", "teredo",
-        "ayiya", "6to4", "isatap", "eth_inner", "l2tp", "capwap",
+        "ayiya", "6to4", "isatap", "eth_inner", "l2tp", "capwap", "pbb",
     };
     return bit < V6M_ENC__BITS ? names[bit] : NULL;
 }

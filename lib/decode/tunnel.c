@@ -423,7 +423,7 @@ static int tun_teredo(struct dctx *d, bool heuristic)
     struct cursor c = d->c;
     struct v6m_packet *pkt = d->pkt;
     uint8_t auth = 0, origin = 0;
-    if (heuristic && !cursor_has(&c, 40))
+    if (heuristic && (!cursor_has(&c, 40) || rpc_known_call(c.p, (size_t)(c.end - c.p))))
         return -1;
     const uint8_t *b = cursor_peek(&c, 4);
     if (b && b[0] == 0 && b[1] == 1) {
@@ -604,6 +604,12 @@ unsigned decode_udp_port_class(uint16_t port)
 
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
 {
+    /* RPC services a portmapper announced come first, as tshark's
+     * conversation dissectors do (rpc.c) */
+    if (__builtin_expect(d->dec->rpc.n_eps != 0, 0) && rpc_endpoint_known(d, sport, dport))
+        return ST_DONE;
+    if (__builtin_expect((sport == 111) | (dport == 111), 0))
+        rpc_portmap_note(d, sport, dport);
     uint16_t lo = sport < dport ? sport : dport;
     uint16_t hi = sport < dport ? dport : sport;
     int st = tun_udp_port(d, lo);

@@ -1364,6 +1364,209 @@ static void fx_legacy_links(fx_emit_fn emit, void *ctx, struct pb *b)
     emit(ctx, &h);
 }
 
+/* ---- more layer-2 carriers (checked with tshark 4.0.17) ----------------- */
+
+/* An 802.3 frame: length field patched after the body is written. */
+static void llc_frame(struct pb *b, const uint8_t *llc, size_t n)
+{
+    pb_reset(b);
+    pb_eth(b, MAC_B, MAC_A);
+    pb_u16(b, 0);
+    pb_bytes(b, llc, n);
+}
+
+static void llc_close(struct pb *b)
+{
+    pb_finish(b);
+    put16(b->buf + 12, (uint16_t)(b->len - 14));
+    pb_pad60(b);
+}
+
+static void fx_l2_tags(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "pbb_port_tags", .desc = "802.1ah PBB (nested, under an S-tag), VN-Tag, E-Tag, Cisco MetaData; 802.3 lengths after them; 0x88a8 + length and 0x9200 (tshark: data)", .linktype = 1};
+    eth(b, 0x88e7); pb_u32(b, 0x00000100); pb_bytes(b, MAC_A, 6); pb_bytes(b, MAC_B, 6);
+    pb_u16(b, 0x0800); in4(b, IK_TCP, 30); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "pbb i-sid 256, ipv4");
+    eth(b, 0x88e7); pb_u32(b, 0x00000101); pb_bytes(b, MAC_A, 6); pb_bytes(b, MAC_B, 6);
+    pb_u16(b, 0x88e7); pb_u32(b, 0x00000102); pb_bytes(b, MAC_A, 6); pb_bytes(b, MAC_B, 6);
+    pb_u16(b, 0x8100); pb_u16(b, 7); pb_u16(b, 0x86dd); in6(b, IK_UDP, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "pbb in pbb, vlan, ipv6");
+    eth(b, 0x88a8); pb_u16(b, 30); pb_u16(b, 0x88e7); pb_u32(b, 0x00000103); pb_bytes(b, MAC_A, 6);
+    pb_bytes(b, MAC_B, 6); pb_u16(b, 0x0800); in4(b, IK_UDP, 30); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "s-tag then pbb, ipv4");
+    eth(b, 0x88e7); pb_u32(b, 0x00000104); pb_bytes(b, MAC_A, 6); pb_bytes(b, MAC_B, 6);
+    pb_u16(b, 0x0030); static const uint8_t snap4[8] = {0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00};
+    pb_bytes(b, snap4, 8); in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "pbb then an 802.3 length: not read");
+    eth(b, 0x88e7); pb_u32(b, 0x00000105); pb_bytes(b, MAC_A, 6);
+    ADD(x, *b, O, S, OTH, TR, "pbb cut in the customer addresses");
+    eth(b, 0x8926); pb_u32(b, 0x80010002); pb_u16(b, 0x0800); in4(b, IK_ICMP, 30); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "vn-tag ipv4");
+    eth(b, 0x8100); pb_u16(b, 5); pb_u16(b, 0x8926); pb_u32(b, 0x00010002); pb_u16(b, 0x8100);
+    pb_u16(b, 6); pb_u16(b, 0x86dd); in6(b, IK_TCP, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "vlan, vn-tag, vlan, ipv6");
+    eth(b, 0x8926); pb_u32(b, 0x00010002); size_t at = b->len; pb_u16(b, 0); pb_bytes(b, snap4, 8);
+    in4(b, IK_UDP, 20); pb_finish(b); put16(b->buf + at, (uint16_t)(b->len - at - 2)); pb_pad60(b);
+    ADD(x, *b, V4, S, OTH, OK, "vn-tag then 802.3 + snap ipv4");
+    eth(b, 0x893f); pb_u16(b, 0x0001); pb_u32(b, 0x00020003); pb_u16(b, 0x0800); in4(b, IK_TCP, 30); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "e-tag ipv4");
+    eth(b, 0x893f); pb_u16(b, 0x0001); pb_u32(b, 0x00020003); pb_u16(b, 0x0030); pb_bytes(b, snap4, 8);
+    in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "e-tag then an 802.3 length: not read");
+    eth(b, 0x8909); pb_u8(b, 1); pb_u8(b, 1); pb_u16(b, 1); pb_u16(b, 42); pb_u16(b, 0x86dd);
+    in6(b, IK_UDP, 30); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "cisco metadata sgt 42, ipv6");
+    eth(b, 0x88a8); pb_u16(b, 30); pb_u16(b, 0x0030); pb_bytes(b, snap4, 8); in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "s-tag then an 802.3 length: not read");
+    eth(b, 0x88a8); pb_u16(b, 30); pb_u16(b, 0x8100); pb_u16(b, 31); pb_u16(b, 0x0030); pb_bytes(b, snap4, 8);
+    in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "s-tag, c-tag, 802.3 + snap ipv4");
+    eth(b, 0x9100); pb_u16(b, 30); pb_u16(b, 0x0030); pb_bytes(b, snap4, 8); in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "0x9100 tag, 802.3 + snap ipv4");
+    eth(b, 0x9200); pb_u16(b, 30); pb_u16(b, 0x0800); in4(b, IK_UDP, 16); fin(b);
+    ADD(x, *b, O, S, OTH, OK, "0x9200: not a tag");
+    emit(ctx, &x);
+
+    struct fx l = {.name = "llc_ip", .desc = "LLC DSAP 0x06 (UI and I frames, XID), SNAP OUI 0080c2 bridged Ethernet with and without FCS, a bridged BPDU", .linktype = 1};
+    static const uint8_t ui[3] = {0x06, 0x06, 0x03}, iframe[4] = {0x06, 0x06, 0x00, 0x02};
+    static const uint8_t xid[3] = {0x06, 0x06, 0xaf}, grp[3] = {0x07, 0x06, 0x03};
+    llc_frame(b, ui, 3); in4(b, IK_TCP, 30); llc_close(b);
+    ADD(l, *b, V4, S, OTH, OK, "sap 06 ui, ipv4");
+    llc_frame(b, iframe, 4); in4(b, IK_UDP, 30); llc_close(b);
+    ADD(l, *b, V4, S, OTH, OK, "sap 06 i frame, ipv4");
+    llc_frame(b, ui, 3); in6(b, IK_UDP, 30); llc_close(b);
+    ADD(l, *b, V6, S, OTH, OK, "sap 06 ui, version 6 (tshark: ip then ipv6)");
+    llc_frame(b, xid, 3); in4(b, IK_UDP, 30); llc_close(b);
+    ADD(l, *b, O, S, OTH, OK, "sap 06 xid: no information field");
+    llc_frame(b, grp, 3); in4(b, IK_UDP, 30); llc_close(b);
+    ADD(l, *b, O, S, OTH, OK, "dsap 07 (group bit): not ip");
+    for (int i = 0; i < 3; i++) {
+        static const uint8_t pids[3] = {0x07, 0x01, 0x0e};
+        uint8_t br[10] = {0xaa, 0xaa, 0x03, 0x00, 0x80, 0xc2, 0x00, pids[i], 0, 0};
+        llc_frame(b, br, 10);
+        pb_eth(b, MAC_A, MAC_B);
+        pb_u16(b, i == 1 ? 0x86dd : 0x0800);
+        in46(b, i == 1, IK_UDP, 20);
+        if (i == 1)
+            pb_u32(b, 0xdeadbeefu); /* the bridged frame's FCS */
+        llc_close(b);
+        static const char *const d[3] = {"bridged pid 7 ipv4", "bridged pid 1 (fcs) ipv6", "pid 0e bpdu: not ip"};
+        ADD(l, *b, i == 0 ? V4 : i == 1 ? V6 : O, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &l);
+
+    struct fx f = {.name = "fddi", .desc = "FDDI (LINKTYPE 10): asynchronous LLC frames with SNAP and DSAP 06, SMT and synchronous frames, a cut header", .linktype = 10};
+    static const uint8_t fcs[6] = {0x50, 0x57, 0x5f, 0x41, 0xd0, 0x54};
+    for (int i = 0; i < 6; i++) {
+        pb_reset(b);
+        pb_u8(b, fcs[i]);
+        pb_bytes(b, MAC_B, 6);
+        pb_bytes(b, MAC_A, 6);
+        if (i == 5) {
+            pb_bytes(b, ui, 3);
+        } else {
+            pb_bytes(b, snap4, 6);
+            pb_u16(b, i == 1 ? 0x86dd : 0x0800);
+        }
+        in46(b, i == 1, IK_TCP, 20);
+        pb_finish(b);
+        static const char *const d[6] = {"fc 50 snap ipv4", "fc 57 snap ipv6", "fc 5f snap ipv4",
+                                         "fc 41 smt: not llc", "fc d0 synchronous: not read", "fc 54 dsap 06 ipv4"};
+        ADD(f, *b, (i == 3 || i == 4) ? O : i == 1 ? V6 : V4, S, OTH, OK, d[i]);
+    }
+    pb_reset(b); pb_u8(b, 0x50); pb_bytes(b, MAC_B, 6); pb_bytes(b, MAC_A, 4);
+    ADD(f, *b, O, S, OTH, TR, "cut in the source address");
+    emit(ctx, &f);
+
+    struct fx t = {.name = "ip_l2_tunnels", .desc = "Ethernet inside IP: EtherIP (97) over IPv4 and IPv6, protocol 143, and MPLS-in-IP (137)", .linktype = 1};
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 97, 64, 0, 40, 0, NULL, 0); pb_u16(b, 0x3000);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x86dd); in6(b, IK_TCP, 30); fin(b);
+    ADD(t, *b, V6, S, OTH, OK, "etherip over ipv4, ipv6 inside");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 97, 64, 0, 0); pb_u16(b, 0x3000);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x0800); in4(b, IK_UDP, 30); fin(b);
+    ADD(t, *b, V4, S, OTH, OK, "etherip over ipv6, ipv4 inside");
+    eth(b, 0x86dd); pb_ipv6(b, TA6, TB6, 143, 64, 0, 0);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x0800); in4(b, IK_TCP, 30); fin(b);
+    ADD(t, *b, V4, S, OTH, OK, "ethernet (143) over ipv6, ipv4 inside");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 143, 64, 0, 41, 0, NULL, 0);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x0806); arp(b, false); fin(b);
+    ADD(t, *b, V4, S, OTH, OK, "ethernet (143) over ipv4, arp inside");
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 137, 64, 0, 42, 0, NULL, 0); pb_u32(b, (1000u << 12) | 0x100 | 64);
+    in6(b, IK_UDP, 30); fin(b);
+    ADD(t, *b, V6, S, OTH, OK, "mpls-in-ip, ipv6");
+    emit(ctx, &t);
+}
+
+/* ---- ONC RPC and the Teredo heuristic ------------------------------------ */
+
+/* UDP between two IPv4 hosts; the payload follows. */
+static void rpc_udp(struct pb *b, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+    eth(b, 0x0800);
+    pb_ipv4(b, src, dst, 17, 64, 0, 0x77, 0, NULL, 0);
+    pb_udp(b, sport, dport);
+}
+
+static void rpc_call_head(struct pb *b, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc)
+{
+    pb_u32(b, xid); pb_u32(b, 0); pb_u32(b, 2); pb_u32(b, prog); pb_u32(b, vers); pb_u32(b, proc);
+}
+
+static void getport(struct pb *b, uint32_t xid, uint16_t cport, uint32_t prot, bool unix_cred)
+{
+    rpc_udp(b, TA4, TB4, cport, 111);
+    rpc_call_head(b, xid, 100000, 2, 3);
+    if (unix_cred) { /* AUTH_UNIX: stamp, machine "nfs1", uid, gid, no gids */
+        pb_u32(b, 1); pb_u32(b, 24); pb_u32(b, 0x5f5e0f00u); pb_u32(b, 4); pb_bytes(b, "nfs1", 4);
+        pb_u32(b, 0); pb_u32(b, 0); pb_u32(b, 0);
+    } else {
+        pb_u32(b, 0); pb_u32(b, 0);
+    }
+    pb_u32(b, 0); pb_u32(b, 0);
+    pb_u32(b, 100005); pb_u32(b, 3); pb_u32(b, prot); pb_u32(b, 0);
+    fin(b);
+}
+
+static void getport_reply(struct pb *b, uint32_t xid, uint16_t cport, uint32_t port)
+{
+    rpc_udp(b, TB4, TA4, 111, cport);
+    pb_u32(b, xid); pb_u32(b, 1); pb_u32(b, 0); pb_u32(b, 0); pb_u32(b, 0); pb_u32(b, 0);
+    pb_u32(b, port);
+    fin(b);
+}
+
+static void fx_rpc(fx_emit_fn emit, void *ctx, struct pb *b)
+{
+    struct fx x = {.name = "rpc_portmap", .desc = "portmapper GETPORT replies bind (server, port) to RPC, as tshark's conversations: a VXLAN port given to mountd is RPC, a 40-byte reply there is not Teredo; GETPORT for TCP binds nothing; RPC calls to known programs never pass the Teredo heuristic", .linktype = 1};
+    getport(b, 0x11111111u, 700, 17, true);
+    ADD(x, *b, V4, S, OTH, OK, "getport call mount/udp, auth_unix");
+    getport_reply(b, 0x11111111u, 700, 4789);
+    ADD(x, *b, V4, S, OTH, OK, "getport reply: port 4789");
+    rpc_udp(b, TA4, TB4, 800, 4789); pb_u32(b, 0x08000000); pb_u32(b, 0x00000100);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x86dd); in6(b, IK_UDP, 20); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "vxlan-looking datagram to the announced port: rpc");
+    rpc_udp(b, TB4, TA4, 4789, 800); pb_u32(b, 0x62222222u); pb_u32(b, 1); pb_zero(b, 32); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "40-byte reply from it, xid 0x6...: rpc, not teredo");
+    rpc_udp(b, TA4, A4, 800, 4789); pb_u32(b, 0x08000000); pb_u32(b, 0x00000100);
+    pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x86dd); in6(b, IK_UDP, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "the same to another server: vxlan");
+    getport(b, 0x33333333u, 701, 6, false);
+    ADD(x, *b, V4, S, OTH, OK, "getport call for tcp");
+    getport_reply(b, 0x33333333u, 701, 4790);
+    ADD(x, *b, V4, S, OTH, OK, "its reply: port 4790 (binds nothing)");
+    rpc_udp(b, TA4, TB4, 801, 4790); pb_u32(b, 0x0c000002u); pb_u32(b, 0x00000100);
+    in6(b, IK_UDP, 20); fin(b);
+    ADD(x, *b, V6, S, OTH, OK, "vxlan-gpe to 4790: decoded");
+    getport_reply(b, 0x44444444u, 702, 4791);
+    ADD(x, *b, V4, S, OTH, OK, "a getport reply without its call");
+    rpc_udp(b, TA4, TB4, 30001, 30000); rpc_call_head(b, 0x64444444u, 100003, 3, 0); pb_zero(b, 16); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "40-byte nfs null call, xid 0x6...: rpc, not teredo");
+    rpc_udp(b, TA4, TB4, 30002, 30000); rpc_call_head(b, 0x15555555u, 100003, 3, 0); pb_zero(b, 24); fin(b);
+    ADD(x, *b, V4, S, OTH, OK, "another call of that conversation (tshark -2 then reads the first as rpc)");
+    emit(ctx, &x);
+}
+
 void fx_build_all(fx_emit_fn emit, void *ctx)
 {
     struct pb b, f1, f2;
@@ -1376,6 +1579,8 @@ void fx_build_all(fx_emit_fn emit, void *ctx)
     fx_logs(emit, ctx, &b);
     fx_legacy_links(emit, ctx, &b);
     fx_samplers(emit, ctx, &b);
+    fx_l2_tags(emit, ctx, &b);
+    fx_rpc(emit, ctx, &b);
     fx_gre(emit, ctx, &b);
     fx_gtp(emit, ctx, &b);
     fx_ipip(emit, ctx, &b);

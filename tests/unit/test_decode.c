@@ -1358,7 +1358,8 @@ static void test_names(void **s)
     assert_string_equal(v6m_encap_name(16), "6to4");
     assert_string_equal(v6m_encap_name(19), "l2tp");
     assert_string_equal(v6m_encap_name(20), "capwap");
-    assert_null(v6m_encap_name(21));
+    assert_string_equal(v6m_encap_name(21), "pbb");
+    assert_null(v6m_encap_name(22));
     assert_string_equal(v6m_ext_name(V6M_EXT_SRH), "segment_routing");
     assert_string_equal(v6m_ext_name(V6M_EXT_NONEXT), "no_next_header");
     assert_null(v6m_ext_name(V6M_EXT__COUNT));
@@ -1645,6 +1646,278 @@ static void test_wireless_nflog_pktap_macsec(void **state)
 /* Frame Relay, IPNET, Arista timestamps, LISP and MPLS/GRE in UDP: the
  * families are compared with tshark through the synth fixtures
  * frame_relay, ipnet, arista and udp_tunnels; here the drops. */
+/* PBB, port tags, LLC DSAP 06, bridged SNAP, FDDI, Ethernet and MPLS in
+ * IP: the paths the fixtures (compared with tshark) do not reach. */
+static void test_more_l2_carriers(void **state)
+{
+    (void)state;
+    /* PBB cut inside the I-TAG: truncated, not IP */
+    pb_reset(&B);
+    pb_eth(&B, 0x88e7);
+    pb_u16(&B, 0);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    assert_true(P.encap & V6M_ENC_PBB);
+    /* PBB, then IPv4: the customer addresses are skipped */
+    pb_reset(&B);
+    pb_eth(&B, 0x88e7);
+    pb_u32(&B, 0x00abcdefu);
+    pb_zero(&B, 12);
+    pb_u16(&B, 0x0800);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    dec_eth();
+    assert_v4_tcp_inner();
+    assert_int_equal(P.depth, 0);
+    /* VN-Tag and E-Tag cut before their ethertype */
+    pb_reset(&B);
+    pb_eth(&B, 0x8926);
+    pb_u32(&B, 0);
+    pb_u8(&B, 0x08);
+    dec_eth();
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    pb_reset(&B);
+    pb_eth(&B, 0x893f);
+    pb_u32(&B, 0);
+    dec_eth();
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* 0x9200 is no tag: a known-nothing ethertype at the outer level */
+    pb_reset(&B);
+    pb_eth(&B, 0x9200);
+    pb_u16(&B, 5);
+    pb_u16(&B, 0x0800);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    assert_false(P.encap & V6M_ENC_QINQ);
+    /* LLC DSAP 06 as an I frame (2-byte control), and as a frame with
+     * only its LLC header (no information field: not IP) */
+    pb_reset(&B);
+    pb_eth(&B, 0);
+    pb_u8(&B, 0x06);
+    pb_u8(&B, 0x06);
+    pb_u16(&B, 0x0002);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    pb_put16(&B, 12, (unsigned)(B.n - 14));
+    dec_eth();
+    assert_v4_tcp_inner();
+    pb_reset(&B);
+    pb_eth(&B, 3);
+    pb_u8(&B, 0x06);
+    pb_u8(&B, 0x06);
+    pb_u8(&B, 0x03);
+    pb_zero(&B, 43); /* Ethernet padding past the 802.3 length */
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    /* bridged 802.3 in SNAP (OUI 0080c2): cut in the pad; then whole */
+    pb_reset(&B);
+    pb_eth(&B, 0);
+    static const uint8_t br[8] = {0xaa, 0xaa, 0x03, 0x00, 0x80, 0xc2, 0x00, 0x07};
+    pb_bytes(&B, br, 8);
+    pb_u8(&B, 0);
+    pb_put16(&B, 12, (unsigned)(B.n - 14));
+    dec_eth();
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    pb_u8(&B, 0);
+    pb_eth(&B, 0x86dd);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_put16(&B, 12, (unsigned)(B.n - 14));
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_true(P.encap & V6M_ENC_ETH_INNER);
+    assert_int_equal(P.depth, 1);
+    /* FDDI: cut header; an LLC frame (FC 0x55) with SNAP IPv6 */
+    pb_reset(&B);
+    pb_u8(&B, 0x50);
+    pb_zero(&B, 8);
+    dec_lt(V6M_LINKTYPE_FDDI);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    pb_reset(&B);
+    pb_u8(&B, 0x55);
+    pb_zero(&B, 12);
+    static const uint8_t snap6[8] = {0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd};
+    pb_bytes(&B, snap6, 8);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_FDDI), V6M_DECODE_DONE);
+    assert_v6_tcp_inner();
+    B.b[0] = 0x60; /* not asynchronous LLC */
+    dec_lt(V6M_LINKTYPE_FDDI);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    /* EtherIP cut in its 2-byte header: the carrier counts, truncated */
+    size_t ip = eth_v4_outer(97);
+    pb_u8(&B, 0x30);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    assert_int_equal(P.n_ip, 1);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* MPLS-in-IP (137) and Ethernet-in-IP (143) are tunnels: the depth
+     * cap applies (max_depth 0 here would stop them; default lets one in) */
+    ip = eth_v4_outer(137);
+    pb_mpls(&B, 16, 1);
+    pb_v6_tcp(&B, PB_V6_A, PB_V6_B);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v6_tcp_inner();
+    assert_true(P.encap & V6M_ENC_MPLS);
+    assert_int_equal(P.depth, 1);
+    ip = eth_v4_outer(143);
+    pb_eth(&B, 0x0800);
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    pb_ipv4_end(&B, ip);
+    dec_eth();
+    assert_v4_tcp_inner();
+    assert_true(P.encap & V6M_ENC_ETH_INNER);
+    assert_int_equal(P.depth, 1);
+}
+
+/* A UDP datagram C:cport <-> S:sport with `n` payload bytes from pl. */
+static void rpc_dgram(bool from_client, unsigned cport, unsigned sport, const uint8_t *pl, size_t n)
+{
+    pb_reset(&B);
+    pb_eth(&B, 0x0800);
+    size_t ip = pb_ipv4_begin(&B, 17, from_client ? PB_V4_A : PB_V4_B, from_client ? PB_V4_B : PB_V4_A);
+    size_t u = pb_udp_begin(&B, from_client ? cport : sport, from_client ? sport : cport);
+    pb_bytes(&B, pl, n);
+    pb_udp_end(&B, u);
+    pb_ipv4_end(&B, ip);
+}
+
+static size_t put32(uint8_t *p, size_t at, uint32_t v)
+{
+    p[at] = (uint8_t)(v >> 24);
+    p[at + 1] = (uint8_t)(v >> 16);
+    p[at + 2] = (uint8_t)(v >> 8);
+    p[at + 3] = (uint8_t)v;
+    return at + 4;
+}
+
+/* The portmapper bookkeeping (rpc.c): what registers an endpoint and
+ * what does not, and the known-call test of the Teredo heuristic. */
+static void test_rpc_portmap(void **state)
+{
+    (void)state;
+    v6m_decoder *saved = D;
+    D = v6m_decoder_new(NULL); /* a decoder that has seen no RPC yet */
+    assert_non_null(D);
+    /* the probe: a VXLAN datagram to port 4789 of the server, IPv6 inside */
+    uint8_t vx[8 + 14 + 60];
+    struct pb inner = {.n = 0};
+    pb_u32(&inner, 0x08000000u);
+    pb_u32(&inner, 0x00000100u);
+    pb_eth(&inner, 0x86dd);
+    pb_v6_tcp(&inner, PB_V6_A, PB_V6_B);
+    assert_true(inner.n <= sizeof vx);
+    memcpy(vx, inner.b, inner.n);
+    size_t vxn = inner.n;
+    rpc_dgram(true, 800, 4789, vx, vxn);
+    dec_eth();
+    assert_v6_tcp_inner(); /* nothing announced yet: VXLAN */
+
+    /* GETPORT call (AUTH_NULL), then replies that must not register */
+    uint8_t call[64], rep[32];
+    size_t k = 0;
+    k = put32(call, k, 0x0badcafeu);
+    k = put32(call, k, 0);
+    k = put32(call, k, 2);
+    k = put32(call, k, 100000);
+    k = put32(call, k, 2);
+    k = put32(call, k, 3);
+    for (int i = 0; i < 4; i++)
+        k = put32(call, k, 0);
+    k = put32(call, k, 100005);
+    k = put32(call, k, 3);
+    k = put32(call, k, 17);
+    k = put32(call, k, 0);
+    size_t calln = k;
+    size_t r = 0;
+    r = put32(rep, r, 0x0badcafeu);
+    r = put32(rep, r, 1);
+    r = put32(rep, r, 0);
+    r = put32(rep, r, 0);
+    r = put32(rep, r, 0);
+    r = put32(rep, r, 0);
+    r = put32(rep, r, 4789);
+    size_t repn = r;
+
+    rpc_dgram(false, 700, 111, rep, repn); /* a reply before any call */
+    dec_eth();
+    rpc_dgram(true, 700, 111, call, calln - 5); /* a call cut in its prot */
+    dec_eth();
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    rpc_dgram(true, 800, 4789, vx, vxn);
+    dec_eth();
+    assert_v6_tcp_inner(); /* still VXLAN */
+
+    rpc_dgram(true, 700, 111, call, calln);
+    dec_eth();
+    put32(rep, 8, 1); /* denied */
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    put32(rep, 8, 0);
+    put32(rep, 20, 1); /* accepted, but PROG_UNAVAIL */
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    put32(rep, 20, 0);
+    put32(rep, 24, 0x10000u + 4789u); /* a port past 65535 */
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    put32(rep, 16, 401); /* a verifier longer than RFC 5531 allows */
+    put32(rep, 24, 4789);
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    put32(rep, 16, 0);
+    rpc_dgram(false, 700, 111, rep, repn - 1); /* cut in the port */
+    dec_eth();
+    put32(rep, 0, 0x0badcaffu); /* another xid */
+    rpc_dgram(false, 700, 111, rep, repn);
+    dec_eth();
+    rpc_dgram(true, 800, 4789, vx, vxn);
+    dec_eth();
+    assert_v6_tcp_inner(); /* none of those registered the port */
+
+    put32(rep, 0, 0x0badcafeu);
+    rpc_dgram(false, 700, 111, rep, repn); /* the real answer */
+    dec_eth();
+    rpc_dgram(true, 800, 4789, vx, vxn);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4); /* now RPC: not read */
+    assert_int_equal(P.n_ip, 1);
+    assert_int_equal(P.drop, V6M_DROP_NONE);
+    rpc_dgram(false, 800, 4789, vx, vxn); /* from the endpoint, too */
+    dec_eth();
+    assert_int_equal(P.n_ip, 1);
+    v6m_decoder_free(D);
+    D = saved;
+
+    /* the call shape the Teredo heuristic leaves to RPC */
+    uint8_t c40[40] = {0};
+    put32(c40, 0, 0x60000000u);
+    put32(c40, 8, 2);
+    put32(c40, 12, 100003);
+    rpc_dgram(true, 30001, 30000, c40, sizeof c40);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    put32(c40, 12, 100002); /* rusers: a program tshark does not know */
+    rpc_dgram(true, 30001, 30000, c40, sizeof c40);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV6); /* Teredo, as tshark */
+    assert_true(P.encap & V6M_ENC_TEREDO);
+    put32(c40, 12, 1073741824u); /* the last program of the table */
+    rpc_dgram(true, 30001, 30000, c40, sizeof c40);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+    put32(c40, 12, 2112); /* the first */
+    rpc_dgram(true, 30001, 30000, c40, sizeof c40);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_IPV4);
+}
+
 static void test_legacy_links_udp_tunnels(void **state)
 {
     (void)state;
@@ -1826,6 +2099,8 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_chdlc_ppi_fabricpath_capwap),
+        cmocka_unit_test(test_more_l2_carriers),
+        cmocka_unit_test(test_rpc_portmap),
         cmocka_unit_test(test_wireless_nflog_pktap_macsec),
         cmocka_unit_test(test_udp_port_table),
         cmocka_unit_test(test_legacy_links_udp_tunnels),
