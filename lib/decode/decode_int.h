@@ -226,7 +226,12 @@ struct v6m_decoder {
     uint32_t held_cap, held_bump, held_free, held_live;
     uint32_t rel_head, rel_tail;
     struct rpc_state rpc;
+    uint64_t udp_claimed[1024]; /* bit p: tshark's port dissector for UDP
+                                 * port p takes the datagram (tunnel.c) */
 };
+
+/* Fill the UDP port bitmap above (tunnel.c). */
+void udp_claims_init(uint64_t bits[1024]);
 
 /* A UDP datagram with port 111 on either side (cursor on its payload):
  * remember GETPORT calls for UDP and the endpoints their replies give. */
@@ -278,7 +283,7 @@ int ip_l4(struct dctx *d);
 int tun_gre(struct dctx *d);               /* tunnel.c */
 /* For tests: 0 = no decoder on this UDP port, 1 = a tunnel decoder,
  * 2 = claimed by a tshark port dissector (no Teredo heuristic). */
-unsigned decode_udp_port_class(uint16_t port);
+unsigned decode_udp_port_class(const struct v6m_decoder *dec, uint16_t port);
 /* UDP payload dispatch by port; returns ST_DONE when nothing applies. */
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport);
 

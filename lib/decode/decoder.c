@@ -102,6 +102,7 @@ v6m_decoder *v6m_decoder_new(const struct v6m_decoder_config *cfg)
                            (uint64_t)(uintptr_t)dec);
     }
     dec->seed = seed;
+    udp_claims_init(dec->udp_claimed);
     if (!frag_init(dec)) {
         v6m_decoder_free(dec);
         return NULL;

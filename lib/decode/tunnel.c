@@ -5,8 +5,11 @@
  * back to ST_ETH / ST_ETHERTYPE / ST_IPV4 / ST_IPV6 / ST_PPP through
  * dctx_enter_tunnel() (depth cap). IP-in-IP (4/41) is in ip.c.
  *
- * UDP dispatch follows tshark: the lower port is tried first, then the
- * higher one; Teredo off port 3544 only with the heuristic switched on.
+ * UDP dispatch follows tshark: ONC RPC services a portmapper announced
+ * first (rpc.c), then the lower port, then the higher one (a tunnel
+ * decoder that refuses its payload, as tshark's does, passes on; a port
+ * tshark's own dissector takes ends it), then Teredo off port 3544 with
+ * the heuristic switched on.
  * Ports are looked up in one 64-slot table with a perfect hash (uports[],
  * below): one load and compare per port instead of a tree of compares.
  *
@@ -167,11 +170,11 @@ static int tun_capwap(struct dctx *d)
     const uint8_t *b = cursor_peek(c, 8);
     if (!b)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
-    if ((b[0] >> 4) != 0)
-        return -1; /* not CAPWAP version 0: let the other port try */
+    /* tshark reads any preamble version the same way (version 0 is the
+     * only one defined) and never lets the datagram go */
     d->pkt->encap |= V6M_ENC_CAPWAP;
-    if ((b[0] & 0x0f) != 0)
-        return ST_DONE; /* DTLS-protected */
+    if ((b[0] & 0x0f) == 1)
+        return ST_DONE; /* DTLS-protected (other types read as 0, as tshark) */
     uint32_t w = load_be32(b);
     size_t hlen = (size_t)((w >> 19) & 0x1f) * 4;
     unsigned wbid = (w >> 9) & 0x1f;
@@ -232,7 +235,12 @@ DEC_COLD static int tun_sflow(struct dctx *d)
     uint32_t ver = cursor_be32(&c), atype = cursor_be32(&c);
     if (c.short_read)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
-    if (ver != 5 || (atype != 1 && atype != 2))
+    /* tshark's sflow_245 refuses other versions and address types, and
+     * the next port or the Teredo heuristic is tried; it reads v2/v4
+     * datagrams and address type 0 but v6mon takes no samples from them */
+    if ((ver != 2 && ver != 4 && ver != 5) || atype > 2)
+        return -1;
+    if (ver != 5 || atype == 0)
         return ST_DONE;
     cursor_skip(&c, atype == 1 ? 4 : 16);
     cursor_skip(&c, 12);
@@ -351,16 +359,35 @@ static int tun_geneve(struct dctx *d)
     return dctx_enter_tunnel(d, ST_ETHERTYPE);
 }
 
+/* GTP v0/v1 message types tshark 4.0 knows (found by offering it each of
+ * the 256 on UDP 2152): a datagram with another type is not GTP to it,
+ * and the next port or the Teredo heuristic gets it. */
+static inline bool gtp_known_type(uint8_t t)
+{
+    static const uint64_t known[4] = {
+        /* 1-7, 16-37, 48-62 */
+        0x7fff003fffff00feull,
+        /* 70, 96-105, 112-121 */
+        0x03ff03ff00000040ull,
+        /* 128, 129 */
+        0x0000000000000003ull,
+        /* 240, 241, 254, 255 */
+        0xc003000000000000ull,
+    };
+    return t == 255 || ((known[t >> 6] >> (t & 63)) & 1);
+}
+
 static int tun_gtpu(struct dctx *d)
 {
     struct cursor *c = &d->c;
     struct v6m_packet *pkt = d->pkt;
-    const uint8_t *b = cursor_peek(c, 8);
+    const uint8_t *b = cursor_peek(c, 2);
+    if (!b || (b[0] >> 5) > 2 || ((b[0] >> 5) < 2 && !gtp_known_type(b[1])))
+        return -1; /* not GTP (tshark's test): let the other port try */
+    b = cursor_peek(c, 8);
     if (!b)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     uint8_t flags = b[0];
-    if ((flags >> 5) > 2)
-        return -1; /* not GTP at all: let the other port try */
     if ((flags >> 5) != 1 || !(flags & 0x10))
         return dctx_drop(d, V6M_DROP_MALFORMED); /* GTP v0 / GTP' / v2 */
     pkt->encap |= V6M_ENC_GTPU;
@@ -484,8 +511,10 @@ static int tun_l2tp(struct dctx *d)
     if (!b)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     uint16_t fl = load_be16(b);
+    if ((fl & 0xf) == 3)
+        return ST_DONE; /* L2TPv3 over UDP: tshark takes it, not decoded */
     if ((fl & 0xf) != 2)
-        return ST_DONE; /* L2TPv3 over UDP, L2F ...: not decoded */
+        return -1; /* not L2TP to tshark: the next port or the heuristic */
     d->pkt->encap |= V6M_ENC_L2TP;
     if (fl & 0x8000)
         return ST_DONE; /* control message */
@@ -507,15 +536,14 @@ static int tun_l2tp(struct dctx *d)
     return dctx_enter_tunnel(d, ST_PPP);
 }
 
-/* UDP ports the decoder knows: the tunnel ports, and the ports whose
- * traffic tshark hands to a port-registered dissector before any heuristic
- * runs (DNS, mDNS, LLMNR, NTP, DHCP/DHCPv6, SNMP, NetBIOS, syslog, RIP,
- * IKE/NAT-T, SSDP, STUN, QUIC on 443/80/8443...; the Teredo heuristic never
- * looks at them, so neither do we: a QUIC short header or a DNS id can start
- * with nibble 6 and a matching "length" by chance).
+/* UDP ports the decoder has a tunnel decoder for. The ports whose tshark
+ * port dissector takes any datagram (DNS, NTP, DHCP, NetBIOS, syslog,
+ * IKE, ...) are a separate list below (tshark_udp_claims[]): such a port
+ * ends the dispatch, and the Teredo heuristic never runs (a DNS id can
+ * start with nibble 6 and a matching "length" by chance).
  *
  * One table of 64 slots with a perfect multiplicative hash of the port
- * ((port * UPORT_MUL) >> 26 puts each of these 36 ports in its own slot), so
+ * ((port * UPORT_MUL) >> 26 puts each of these 14 ports in its own slot), so
  * a lookup is one load and one compare. Before: two `switch`es compiled to
  * trees of compares, several branches per UDP frame on ports that change
  * from one frame to the next. Port 0 hashes to slot 0, which is empty
@@ -537,7 +565,6 @@ enum uport_kind {
     UP_MPLS,      /* 6635 (MPLS-in-UDP, RFC 7510) */
     UP_SFLOW,     /* 6343 (sampled packet headers) */
     UP_TZSP,      /* 37008 (TaZmen sniffer stream) */
-    UP_CLAIMED,   /* a port dissector comes first in tshark */
 };
 
 struct uport {
@@ -548,18 +575,11 @@ struct uport {
 #define UPORT_MUL 0xb19ef1b7u
 
 static const struct uport uports[64] = {
-    [1] = {8443, UP_CLAIMED}, [3] = {137, UP_CLAIMED}, [5] = {5353, UP_CLAIMED},
-    [7] = {5072, UP_AYIYA}, [8] = {2152, UP_GTPU}, [9] = {3478, UP_CLAIMED},
-    [11] = {68, UP_CLAIMED}, [12] = {6081, UP_GENEVE}, [13] = {1701, UP_L2TP},
-    [15] = {4500, UP_CLAIMED}, [17] = {1900, UP_CLAIMED}, [20] = {37008, UP_TZSP},
-    [21] = {123, UP_CLAIMED}, [23] = {443, UP_CLAIMED}, [25] = {162, UP_CLAIMED},
-    [28] = {4790, UP_VXLAN_GPE}, [29] = {5355, UP_CLAIMED}, [30] = {4754, UP_GRE},
-    [31] = {67, UP_CLAIMED}, [32] = {80, UP_CLAIMED}, [33] = {547, UP_CLAIMED},
-    [34] = {5247, UP_CAPWAP}, [36] = {6635, UP_MPLS}, [39] = {4342, UP_LISP},
-    [40] = {514, UP_CLAIMED}, [45] = {161, UP_CLAIMED}, [47] = {138, UP_CLAIMED},
-    [48] = {4789, UP_VXLAN}, [49] = {53, UP_CLAIMED}, [50] = {520, UP_CLAIMED},
-    [53] = {546, UP_CLAIMED}, [55] = {69, UP_CLAIMED}, [58] = {500, UP_CLAIMED},
-    [59] = {4341, UP_LISP_DATA}, [60] = {3544, UP_TEREDO}, [62] = {6343, UP_SFLOW},
+    [7] = {5072, UP_AYIYA}, [8] = {2152, UP_GTPU}, [12] = {6081, UP_GENEVE},
+    [13] = {1701, UP_L2TP}, [20] = {37008, UP_TZSP}, [28] = {4790, UP_VXLAN_GPE},
+    [30] = {4754, UP_GRE}, [34] = {5247, UP_CAPWAP}, [36] = {6635, UP_MPLS},
+    [39] = {4342, UP_LISP}, [48] = {4789, UP_VXLAN}, [59] = {4341, UP_LISP_DATA},
+    [60] = {3544, UP_TEREDO}, [62] = {6343, UP_SFLOW},
 };
 
 static inline unsigned uport_kind(uint16_t port)
@@ -591,15 +611,60 @@ static int tun_udp_port(struct dctx *d, uint16_t port)
     }
 }
 
-static bool udp_port_claimed(uint16_t port)
+/* The UDP ports whose tshark 4.0.17 port dissector takes a datagram that
+ * looks like Teredo (an IPv6 header whose payload length fits), so that
+ * neither the other port nor the Teredo heuristic is tried. Found by
+ * offering 12 such datagrams (6 payloads, the port as source and as
+ * destination, each between its own pair of hosts so that no conversation
+ * tshark sets up carries over) on each of the 328 ports `tshark -G
+ * decodes` lists for udp.port: 177 took all 12, 130 none (SNMP, STUN,
+ * SIP, NetFlow, ... check their payload and let it go on), 21 some; those
+ * that took at least half are listed. Our own tunnel ports are not listed:
+ * uports[] handles them first. */
+static const uint16_t tshark_udp_claims[] = {
+    7, 13, 19, 37, 49, 53, 67, 68, 69, 111, 123, 137, 138, 173, 213, 269, 319,
+    320, 389, 427, 434, 464, 496, 500, 502, 513, 514, 520, 521, 524, 525, 546,
+    547, 631, 664, 701, 853, 854, 910, 921, 925, 1001, 1113, 1153, 1194, 1293,
+    1628, 1629, 1718, 1719, 1745, 1755, 1900, 1985, 2029, 2099, 2157, 2221,
+    2222, 2246, 2268, 2269, 2313, 2345, 2887, 2944, 2945, 2948, 2949, 3000,
+    3130, 3250, 3343, 3357, 3389, 3452, 3455, 3567, 3671, 3784, 3785, 3804,
+    3863, 4305, 4306, 4307, 4500, 4551, 4555, 4569, 4729, 4784, 4791, 4991,
+    5031, 5094, 5246, 5353, 5355, 5404, 5405, 5436, 5567, 5683, 5684, 5868,
+    6073, 6118, 6160, 6784, 6970, 7074, 7075, 7255, 7275, 7784, 8200, 8600,
+    8611, 8612, 8613, 8614, 8755, 8767, 8805, 8848, 9200, 9201, 9202, 9203,
+    9214, 9600, 9875, 9877, 9899, 9901, 9956, 10253, 11211, 11273, 12000,
+    12001, 12002, 12003, 12004, 12220, 12222, 12223, 13400, 17220, 17500,
+    17755, 17756, 19132, 19948, 19999, 22222, 23272, 24576, 24577, 25826,
+    26000, 27500, 27910, 27950, 27951, 27952, 27953, 27960, 27961, 27962,
+    27963, 32000, 32512, 34962, 34980, 41170, 44818, 47000, 54328,
+};
+
+void udp_claims_init(uint64_t bits[1024])
 {
-    return uport_kind(port) == UP_CLAIMED;
+    memset(bits, 0, 1024 * sizeof(bits[0]));
+    for (size_t i = 0; i < sizeof(tshark_udp_claims) / sizeof(tshark_udp_claims[0]); i++)
+        bits[tshark_udp_claims[i] >> 6] |= (uint64_t)1 << (tshark_udp_claims[i] & 63);
 }
 
-unsigned decode_udp_port_class(uint16_t port)
+static inline bool udp_claimed(const struct v6m_decoder *dec, uint16_t port)
 {
-    unsigned k = uport_kind(port);
-    return k == UP_NONE ? 0 : k == UP_CLAIMED ? 2 : 1;
+    return (dec->udp_claimed[port >> 6] >> (port & 63)) & 1;
+}
+
+unsigned decode_udp_port_class(const struct v6m_decoder *dec, uint16_t port)
+{
+    return uport_kind(port) != UP_NONE ? 1 : udp_claimed(dec, port) ? 2 : 0;
+}
+
+/* One port, as tshark tries it: our decoder for it (a state, or -1 when
+ * it rejected the payload), ST_DONE when a tshark port dissector takes the
+ * datagram, -1 when nothing is registered there. */
+static int udp_port_step(struct dctx *d, uint16_t port)
+{
+    int st = tun_udp_port(d, port);
+    if (st >= 0)
+        return st;
+    return udp_claimed(d->dec, port) ? ST_DONE : -1;
 }
 
 int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
@@ -610,15 +675,16 @@ int tun_udp(struct dctx *d, uint16_t sport, uint16_t dport)
         return ST_DONE;
     if (__builtin_expect((sport == 111) | (dport == 111), 0))
         rpc_portmap_note(d, sport, dport);
+    /* the lower port first, then the higher (tshark's order, which
+     * prefers well-known ports), then the heuristic */
     uint16_t lo = sport < dport ? sport : dport;
     uint16_t hi = sport < dport ? dport : sport;
-    int st = tun_udp_port(d, lo);
+    int st = udp_port_step(d, lo);
     if (st < 0 && hi != lo)
-        st = tun_udp_port(d, hi);
+        st = udp_port_step(d, hi);
     if (st >= 0)
         return st;
-    if (d->teredo_heuristic && !udp_port_claimed(sport) && !udp_port_claimed(dport) &&
-        (st = tun_teredo(d, true)) >= 0)
+    if (d->teredo_heuristic && (st = tun_teredo(d, true)) >= 0)
         return st;
     return ST_DONE;
 }

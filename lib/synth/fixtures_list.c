@@ -1565,6 +1565,37 @@ static void fx_rpc(fx_emit_fn emit, void *ctx, struct pb *b)
     rpc_udp(b, TA4, TB4, 30002, 30000); rpc_call_head(b, 0x15555555u, 100003, 3, 0); pb_zero(b, 24); fin(b);
     ADD(x, *b, V4, S, OTH, OK, "another call of that conversation (tshark -2 then reads the first as rpc)");
     emit(ctx, &x);
+
+    /* Each datagram between its own pair of hosts (tshark's conversations
+     * must not carry over from one to the next). */
+    struct fx u = {.name = "udp_port_order", .desc = "UDP dispatch as tshark: the lower port's own dissector wins, refused tunnel payloads fall through to the Teredo heuristic, ports whose dissector refuses such payloads do not block it", .linktype = 1};
+    uint8_t cl[16] = {0x20, 0x01, 0, 0, 0xcb, 0x00, 0x71, 0x02, 0x80, 0x00, 0x63, 0xbf, 0x3f, 0xff, 0xfd, 0xfe};
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000101u, 0x0a000102u, 17, 64, 0, 1, 0, NULL, 0); pb_udp(b, 53, 2152);
+    pb_gtp(b, 0x30, 0xff, 0x1234, 0, 0); in6(b, IK_UDP, 20); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "sport 53 to dport 2152: dns (lower port), not gtp-u");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000201u, 0x0a000202u, 17, 64, 0, 2, 0, NULL, 0); pb_udp(b, 50000, 443);
+    pb_ipv6(b, cl, B6, 58, 64, 0, 0); pb_icmp6(b, 128, 0, 0x00010001u); payload(b, 8); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "teredo-looking on 443: tshark has no port dissector there");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000301u, 0x0a000302u, 17, 64, 0, 3, 0, NULL, 0); pb_udp(b, 50000, 161);
+    pb_ipv6(b, cl, B6, 6, 64, 0, 0); l4(b, IK_TCP, true, 10); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "teredo-looking on snmp 161: snmp refuses it");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000401u, 0x0a000402u, 17, 64, 0, 4, 0, NULL, 0); pb_udp(b, 50000, 123);
+    pb_ipv6(b, cl, B6, 6, 64, 0, 0); l4(b, IK_TCP, true, 10); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "teredo-looking on ntp 123: ntp takes it");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000501u, 0x0a000502u, 17, 64, 0, 5, 0, NULL, 0); pb_udp(b, 2152, 2152);
+    pb_u16(b, 0x0000); pb_u16(b, (uint16_t)~40000); pb_u32(b, ~A4);
+    pb_ipv6(b, B6, cl, 6, 64, 0, 0); l4(b, IK_TCP, true, 10); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "2152, gtp v0 message type 0 (unknown to tshark): teredo origin indication");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000601u, 0x0a000602u, 17, 64, 0, 6, 0, NULL, 0); pb_udp(b, 2152, 2152);
+    pb_gtp(b, 0x30, 0x08, 0x1234, 0, 0); in6(b, IK_UDP, 20); fin(b);
+    ADD(u, *b, V4, S, OTH, OK, "2152, gtp v1 message type 8 (unknown to tshark): not gtp, not teredo");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000701u, 0x0a000702u, 17, 64, 0, 7, 0, NULL, 0); pb_udp(b, 1701, 1701);
+    pb_ipv6(b, cl, B6, 17, 64, 0, 0); l4(b, IK_UDP, true, 12); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "1701, l2tp version 0: teredo heuristic");
+    eth(b, 0x0800); pb_ipv4(b, 0x0a000801u, 0x0a000802u, 17, 64, 0, 8, 0, NULL, 0); pb_udp(b, 6343, 6343);
+    pb_ipv6(b, cl, B6, 17, 64, 0, 0); l4(b, IK_UDP, true, 12); fin(b);
+    ADD(u, *b, V6, S, OTH, OK, "6343, sflow version 0x6...: teredo heuristic");
+    emit(ctx, &u);
 }
 
 void fx_build_all(fx_emit_fn emit, void *ctx)
