@@ -450,8 +450,13 @@ static int tun_teredo(struct dctx *d, bool heuristic)
     struct cursor c = d->c;
     struct v6m_packet *pkt = d->pkt;
     uint8_t auth = 0, origin = 0;
-    if (heuristic && (!cursor_has(&c, 40) || rpc_known_call(c.p, (size_t)(c.end - c.p))))
-        return -1;
+    if (heuristic) {
+        /* a candidate starts with the IPv6 nibble or an indicator
+         * (0x0000 / 0x0001): most UDP payloads stop at this first byte */
+        if (!cursor_has(&c, 40) || ((c.p[0] >> 4) != 6 && c.p[0] != 0) ||
+            rpc_known_call(c.p, (size_t)(c.end - c.p)))
+            return -1;
+    }
     const uint8_t *b = cursor_peek(&c, 4);
     if (b && b[0] == 0 && b[1] == 1) {
         auth = 1;
