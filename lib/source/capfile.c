@@ -480,6 +480,7 @@ const char *capfile_format_name(const struct capfile *f)
     switch (f->format) {
     case CAP_PCAP: return "pcap";
     case CAP_PCAP_NS: return "pcap-ns";
+    case CAP_PCAP_MOD: return "pcap-modified";
     case CAP_PCAPNG: return "pcapng";
     }
     return "?";
@@ -540,8 +541,15 @@ static v6m_err pcap_open_header(struct capfile *f, struct errbuf *err)
 #define CAP_INLINE inline
 #endif
 
-/* The record at buf + pos, known to be whole (16 + caplen bytes). */
-static CAP_INLINE void pcap_take(struct capfile *f, const uint8_t *h, uint32_t caplen)
+/* Record header bytes: 16, or 24 in a modified pcap file. */
+static inline size_t pcap_rec_hdr(const struct capfile *f)
+{
+    return f->format == CAP_PCAP_MOD ? 24 : 16;
+}
+
+/* The record at buf + pos, known to be whole (hdr + caplen bytes). */
+static CAP_INLINE void pcap_take(struct capfile *f, const uint8_t *h, uint32_t caplen,
+                                 size_t hdr)
 {
     uint32_t sec = ld32(h, f->be), frac = ld32(h + 4, f->be);
     uint32_t wirelen = ld32(h + 12, f->be);
@@ -554,8 +562,8 @@ static CAP_INLINE void pcap_take(struct capfile *f, const uint8_t *h, uint32_t c
     if (__builtin_expect(wirelen < caplen, 0)) /* a well-predicted branch is
                                                  * cheaper than a counter add */
         f->frames_short_wirelen++;
-    f->cur.data = h + 16;
-    rd_consume(f, 16 + (size_t)caplen);
+    f->cur.data = h + hdr;
+    rd_consume(f, hdr + (size_t)caplen);
 }
 
 /* pcap_next() when the record is not whole in the buffer (or the window):
@@ -563,20 +571,20 @@ static CAP_INLINE void pcap_take(struct capfile *f, const uint8_t *h, uint32_t c
  * below needs few registers (no spills in the per-frame call). */
 CAP_NOINLINE static v6m_err pcap_next_slow(struct capfile *f, struct errbuf *err)
 {
-    size_t avail;
-    v6m_err rc = rd_fill(f, 16, err);
+    size_t avail, hdr = pcap_rec_hdr(f);
+    v6m_err rc = rd_fill(f, hdr, err);
     if (rc != V6M_OK)
         return rc;
     avail = rd_avail(f);
     if (avail == 0)
         return V6M_ERR_EOF;
-    if (avail < 16)
+    if (avail < hdr)
         return errbuf_set(err, V6M_ERR_TRUNCATED,
                           "%s: truncated record at byte %llu (frame %llu): file "
-                          "ends %zu bytes into the 16-byte record header; %llu "
+                          "ends %zu bytes into the %zu-byte record header; %llu "
                           "frames read",
                           f->path, (unsigned long long)f->off,
-                          (unsigned long long)f->frames + 1, avail,
+                          (unsigned long long)f->frames + 1, avail, hdr,
                           (unsigned long long)f->frames);
     uint32_t caplen = ld32(f->buf + f->pos + 8, f->be);
     uint32_t limit = f->pcap_caplen_limit;
@@ -588,18 +596,18 @@ CAP_NOINLINE static v6m_err pcap_next_slow(struct capfile *f, struct errbuf *err
                           f->path, (unsigned long long)f->off,
                           (unsigned long long)f->frames + 1, caplen, limit,
                           f->pcap_snaplen, (unsigned long long)f->frames);
-    rc = rd_fill(f, 16 + (size_t)caplen, err);
+    rc = rd_fill(f, hdr + (size_t)caplen, err);
     if (rc != V6M_OK)
         return rc;
     avail = rd_avail(f);
-    if (avail < 16 + (size_t)caplen)
+    if (avail < hdr + (size_t)caplen)
         return errbuf_set(err, V6M_ERR_TRUNCATED,
                           "%s: truncated record at byte %llu (frame %llu): file "
                           "ends %zu bytes into a %u-byte frame; %llu frames read",
                           f->path, (unsigned long long)f->off,
-                          (unsigned long long)f->frames + 1, avail - 16, caplen,
+                          (unsigned long long)f->frames + 1, avail - hdr, caplen,
                           (unsigned long long)f->frames);
-    pcap_take(f, f->buf + f->pos, caplen);
+    pcap_take(f, f->buf + f->pos, caplen, hdr);
     return V6M_OK;
 }
 
@@ -613,7 +621,7 @@ static inline bool pcap_next_fast(struct capfile *f)
         const uint8_t *h = f->buf + f->pos;
         uint32_t caplen = ld32(h + 8, f->be);
         if (caplen <= f->pcap_caplen_limit && avail - 16 >= caplen) {
-            pcap_take(f, h, caplen);
+            pcap_take(f, h, caplen, 16);
             return true;
         }
     }
@@ -622,7 +630,7 @@ static inline bool pcap_next_fast(struct capfile *f)
 
 static v6m_err pcap_next(struct capfile *f, struct errbuf *err)
 {
-    if (pcap_next_fast(f))
+    if (f->format != CAP_PCAP_MOD && pcap_next_fast(f))
         return V6M_OK;
     return pcap_next_slow(f, err);
 }
@@ -964,12 +972,8 @@ v6m_err capfile_open(struct capfile *f, const char *path,
     case 0xA1B23C4Du: f->format = CAP_PCAP_NS; f->be = true; break;
     case 0x4D3CB2A1u: f->format = CAP_PCAP_NS; f->be = false; break;
     case PCAPNG_SHB: f->format = CAP_PCAPNG; break;
-    case 0xA1B2CD34u:
-    case 0x34CDB2A1u:
-        return errbuf_set(err, V6M_ERR_FORMAT,
-                          "'%s' is a modified (Kuznetsov) pcap file, which is not "
-                          "supported; convert it with editcap",
-                          path);
+    case 0xA1B2CD34u: f->format = CAP_PCAP_MOD; f->be = true; break;
+    case 0x34CDB2A1u: f->format = CAP_PCAP_MOD; f->be = false; break;
     default:
         return errbuf_set(err, V6M_ERR_FORMAT, "'%s' is not a pcap or pcapng file",
                           path);
@@ -1011,7 +1015,7 @@ CAP_NOINLINE static v6m_err capfile_next_slow(struct capfile *f, struct errbuf *
  * six registers and set up a 376-byte frame. */
 v6m_err capfile_next(struct capfile *f, struct errbuf *err)
 {
-    if (!f->done && f->format != CAP_PCAPNG && pcap_next_fast(f)) {
+    if (!f->done && f->format <= CAP_PCAP_NS && pcap_next_fast(f)) {
         f->frames++;
         return V6M_OK;
     }

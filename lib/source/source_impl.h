@@ -65,7 +65,11 @@ struct cap_iface {
     int64_t ts_offset_s;  /* if_tsoffset */
 };
 
-enum cap_format { CAP_PCAP = 0, CAP_PCAP_NS, CAP_PCAPNG };
+/* CAP_PCAP_MOD: Alexey Kuznetsov's patched libpcap (magic 0xa1b2cd34, old
+ * Red Hat tcpdump): microseconds, and 8 more bytes after each 16-byte
+ * record header (ifindex, protocol, packet type, pad). Only the two plain
+ * pcap formats take the fast path (capfile_next()). */
+enum cap_format { CAP_PCAP = 0, CAP_PCAP_NS, CAP_PCAP_MOD, CAP_PCAPNG };
 
 struct capfile {
     char *path;             /* as given (owned) */

@@ -283,6 +283,67 @@ static void test_pcap_variants(void **state)
     }
 }
 
+/* Modified (Kuznetsov) pcap: 8 bytes after each 16-byte record header;
+ * both byte orders; a file cut inside those 8 bytes ends truncated. */
+static void test_pcap_modified(void **state)
+{
+    (void)state;
+    for (int be = 0; be < 2; be++) {
+        struct wb w = { .be = be };
+        wb_u32(&w, 0xA1B2CD34u);
+        wb_u16(&w, 2);
+        wb_u16(&w, 4);
+        wb_u32(&w, 0);
+        wb_u32(&w, 0);
+        wb_u32(&w, 65535);
+        wb_u32(&w, 1);
+        uint8_t buf[100];
+        for (unsigned i = 0; i < 2; i++) {
+            wb_u32(&w, 1700000000u + i);
+            wb_u32(&w, 250000u);
+            wb_u32(&w, i ? 60 : 100);
+            wb_u32(&w, i ? 60 : 1514);
+            wb_u32(&w, 2);      /* ifindex */
+            wb_u16(&w, 0x0800); /* protocol */
+            wb_u8(&w, 0);       /* packet type */
+            wb_u8(&w, 0);       /* pad */
+            fill_pattern(buf, i ? 60 : 100, 7 + i);
+            wb_bytes(&w, buf, i ? 60 : 100);
+        }
+        char path[128];
+        snprintf(path, sizeof(path), "%s/mod%d.pcap", g_dir, be);
+        write_file(path, w.p, w.n);
+        char ifn[160];
+        snprintf(ifn, sizeof(ifn), "%s#0", path);
+        uint64_t base = 1700000000ull * 1000000000ull + 250000000ull;
+        struct expect e[2] = {
+            { base, 100, 1514, 1, 0, 7, ifn },
+            { base + 1000000000ull, 60, 60, 1, 0, 8, ifn },
+        };
+        const char *paths[1] = { path };
+        read_expect(paths, 1, e, 2);
+        v6m_source *src = v6m_source_new_files(paths, 1);
+        assert_int_equal(v6m_source_start(src), V6M_OK);
+        struct v6m_source_input_info info;
+        v6m_source_input_info(src, 0, &info);
+        assert_string_equal(info.format, "pcap-modified");
+        v6m_source_free(src);
+
+        /* cut 20 bytes into the second record: inside its 24-byte header */
+        write_file(path, w.p, 24 + 24 + 100 + 20);
+        src = v6m_source_new_files(paths, 1);
+        assert_int_equal(v6m_source_start(src), V6M_OK);
+        struct v6m_frame fr;
+        assert_int_equal(v6m_source_next(src, &fr), V6M_OK);
+        assert_int_equal(fr.caplen, 100);
+        assert_int_equal(v6m_source_next(src, &fr), V6M_ERR_TRUNCATED);
+        assert_non_null(strstr(v6m_source_errmsg(src),
+                               "file ends 20 bytes into the 24-byte record header"));
+        v6m_source_free(src);
+        free(w.p);
+    }
+}
+
 /* Two interfaces of different link types and resolutions, SPB, PB,
  * skipped blocks, then a second section in the other byte order. */
 static void build_pcapng(struct wb *w, bool be)
@@ -925,6 +986,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pcap_variants),
+        cmocka_unit_test(test_pcap_modified),
         cmocka_unit_test(test_pcapng),
         cmocka_unit_test(test_pcapng_spb_snaplen_and_oversized),
         cmocka_unit_test(test_merge),
