@@ -49,6 +49,24 @@ def pcap_frames(path):
     return lt, out
 
 
+def modified_pcap(b):
+    """The same records as a modified (Kuznetsov) pcap: magic a1b2cd34 and
+    8 more bytes after each record header; None for other formats."""
+    if b[:4] == b"\xd4\xc3\xb2\xa1":
+        e, magic = "<", b"\x34\xcd\xb2\xa1"
+    elif b[:4] == b"\xa1\xb2\xc3\xd4":
+        e, magic = ">", b"\xa1\xb2\xcd\x34"
+    else:
+        return None
+    out, off = bytearray(magic + b[4:24]), 24
+    while off + 16 <= len(b):
+        incl = struct.unpack(e + "I", b[off + 8:off + 12])[0]
+        out += b[off:off + 16] + struct.pack(e + "IHBB", 1, 0x0800, 0, 0)
+        out += b[off + 16:off + 16 + incl]
+        off += 16 + incl
+    return bytes(out)
+
+
 def main(argv):
     v6mon, outdir = argv[1], argv[2]
     here = os.path.dirname(os.path.abspath(__file__))
@@ -70,6 +88,10 @@ def main(argv):
             if len(data) <= 64 * 1024:
                 for d in (src, trf, cpf):
                     open(os.path.join(d, name), "wb").write(data)
+                mod = modified_pcap(data)
+                if mod:
+                    for d in (src, cpf):
+                        open(os.path.join(d, "mod-" + name), "wb").write(mod)
             lt, frames = pcap_frames(path)
             if lt is None or lt not in LINKTYPES:
                 continue
