@@ -19,6 +19,9 @@
  *                        2-byte protocol field -> ST_PPP; a frame that
  *                        starts 0f 00 / 8f 00 is Cisco HDLC (as tshark)
  *   104 Cisco HDLC       address 0f/8f, control 00, protocol = ethertype
+ *   106 (18, 19) ATM CLIP  Linux Classical IP over ATM: an IP packet,
+ *                        read as tshark's "ip" (its clip dissector)
+ *   11  ATM RFC 1483     LLC (l2_llc(): SNAP, DSAP 06...)
  *   10  FDDI             frame control(1) dst(6) src(6); FC 0x50-0x5f
  *                        (asynchronous LLC) -> LLC, others (SMT, MAC,
  *                        synchronous LLC...) non-IP, as tshark
@@ -62,6 +65,10 @@ const char *v6m_linktype_name(uint32_t linktype)
     case V6M_LINKTYPE_NFLOG: return "nflog";
     case V6M_LINKTYPE_FRELAY: return "frame_relay";
     case V6M_LINKTYPE_FDDI: return "fddi";
+    case V6M_LINKTYPE_ATM_CLIP: return "atm_clip";
+    case 18: return "atm_clip18";
+    case 19: return "atm_clip19";
+    case V6M_LINKTYPE_ATM_RFC1483: return "atm_rfc1483";
     case V6M_LINKTYPE_IPNET: return "ipnet";
     case V6M_LINKTYPE_PKTAP: return "pktap";
     case 149: return "pktap_user2";
@@ -335,7 +342,10 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
     case V6M_LINKTYPE_RAW: case 12: case 14:
         return link_raw(d);
     case V6M_LINKTYPE_IPV4: /* tshark's "ip": version 6 goes to IPv6 */
+    case V6M_LINKTYPE_ATM_CLIP: case 18: case 19:
         return link_ip(d, false);
+    case V6M_LINKTYPE_ATM_RFC1483:
+        return l2_llc(d, SIZE_MAX);
     case V6M_LINKTYPE_IPV6:
         return link_ip(d, true);
     case V6M_LINKTYPE_LINUX_SLL: {

@@ -1479,6 +1479,27 @@ static void fx_l2_tags(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(f, *b, O, S, OTH, TR, "cut in the source address");
     emit(ctx, &f);
 
+    struct fx a = {.name = "atm_clip", .desc = "Linux ATM Classical IP (LINKTYPE 106): IPv4, IPv6 read by tshark's ip, a bogus version", .linktype = 106};
+    pb_reset(b); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(a, *b, V4, S, OTH, OK, "ipv4");
+    pb_reset(b); in6(b, IK_UDP, 30); pb_finish(b);
+    ADD(a, *b, V6, S, OTH, OK, "ipv6 (tshark: ip, then ipv6)");
+    pb_reset(b); in4(b, IK_ICMP, 30); pb_finish(b); b->buf[0] = 0x55;
+    ADD(a, *b, V4, S, OTH, MAL, "version 5: still an ipv4 layer");
+    emit(ctx, &a);
+
+    struct fx r = {.name = "atm_rfc1483", .desc = "ATM RFC 1483 (LINKTYPE 11): LLC/SNAP IPv4 and IPv6, DSAP 06, plain LLC", .linktype = 11};
+    static const uint8_t snap6[8] = {0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd};
+    pb_reset(b); pb_bytes(b, snap4, 8); in4(b, IK_TCP, 30); pb_finish(b);
+    ADD(r, *b, V4, S, OTH, OK, "snap ipv4");
+    pb_reset(b); pb_bytes(b, snap6, 8); in6(b, IK_TCP, 30); pb_finish(b);
+    ADD(r, *b, V6, S, OTH, OK, "snap ipv6");
+    pb_reset(b); pb_bytes(b, ui, 3); in4(b, IK_UDP, 30); pb_finish(b);
+    ADD(r, *b, V4, S, OTH, OK, "dsap 06 ui ipv4");
+    pb_reset(b); pb_u8(b, 0xfe); pb_u8(b, 0xfe); pb_u8(b, 0x03); payload(b, 30);
+    ADD(r, *b, O, S, OTH, OK, "dsap fe (osi): not ip");
+    emit(ctx, &r);
+
     struct fx t = {.name = "ip_l2_tunnels", .desc = "Ethernet inside IP: EtherIP (97) over IPv4 and IPv6, protocol 143, and MPLS-in-IP (137)", .linktype = 1};
     eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 97, 64, 0, 40, 0, NULL, 0); pb_u16(b, 0x3000);
     pb_eth(b, MAC_A, MAC_B); pb_u16(b, 0x86dd); in6(b, IK_TCP, 30); fin(b);
