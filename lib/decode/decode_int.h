@@ -264,6 +264,8 @@ int link_decode(struct dctx *d);           /* link.c */
  * `swapped`, header padded to 4 bytes when `data_pad`): ST_ETHERTYPE with
  * d->ethertype set, or ST_DONE (non-IP, or dropped). */
 int wlan_frame(struct dctx *d, bool swapped, bool data_pad);
+/* An 802.11 frame in Centrino's promiscuous ethertype 0x2452 (wlan.c). */
+int wlan_frame_centrino(struct dctx *d);
 int link_radiotap(struct dctx *d);
 int link_prism_avs(struct dctx *d, bool avs_only);
 int l2_eth(struct dctx *d);                /* l2.c */

@@ -254,6 +254,8 @@ int l2_ethertype(struct dctx *d)
             default: return ST_DONE;
             }
         }
+        case 0x2452: /* Intel Centrino promiscuous: an 802.11 frame */
+            return wlan_frame_centrino(d);
         case 0x880b: /* PPP (enhanced GRE / PPTP) */
             pkt->encap |= V6M_ENC_PPP;
             if (!l2_read_ppp_proto(d))

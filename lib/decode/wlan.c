@@ -68,7 +68,11 @@ static int wlan_amsdu(struct dctx *d)
     return l2_llc(d, len);
 }
 
-int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
+/* centrino: the frame came in Intel Centrino's promiscuous ethertype
+ * 0x2452, whose "protected" frames are already decrypted but keep their
+ * IV (4 bytes, 8 with the Extended IV bit), as tshark's wlan_centrino
+ * reads them. */
+static int wlan_frame_impl(struct dctx *d, bool swapped, bool data_pad, bool centrino)
 {
     struct cursor *c = &d->c;
     const uint8_t *b = cursor_peek(c, 2);
@@ -76,7 +80,8 @@ int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
     uint8_t fc0 = swapped ? b[1] : b[0], fc1 = swapped ? b[0] : b[1];
     unsigned version = fc0 & 3, type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
-    if (version != 0 || type != 2 || (subtype & 4) || (fc1 & WLAN_FC_PROTECTED))
+    bool prot = (fc1 & WLAN_FC_PROTECTED) != 0;
+    if (version != 0 || type != 2 || (subtype & 4) || (prot && !centrino))
         return ST_DONE; /* not data, no body, or encrypted */
     size_t hlen = 24;
     if ((fc1 & (WLAN_FC_TODS | WLAN_FC_FROMDS)) == (WLAN_FC_TODS | WLAN_FC_FROMDS))
@@ -99,7 +104,22 @@ int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
         hlen = (hlen + 3) & ~(size_t)3;
     if (!cursor_skip(c, hlen))
         return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (prot) { /* centrino: skip the IV */
+        const uint8_t *iv = cursor_peek(c, 4);
+        if (!iv || !cursor_skip(c, (iv[3] & 0x20) ? 8 : 4))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    }
     return amsdu ? wlan_amsdu(d) : l2_llc(d, SIZE_MAX);
+}
+
+int wlan_frame(struct dctx *d, bool swapped, bool data_pad)
+{
+    return wlan_frame_impl(d, swapped, data_pad, false);
+}
+
+int wlan_frame_centrino(struct dctx *d)
+{
+    return wlan_frame_impl(d, false, false, true);
 }
 
 int link_radiotap(struct dctx *d)

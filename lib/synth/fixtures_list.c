@@ -1479,6 +1479,34 @@ static void fx_l2_tags(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(f, *b, O, S, OTH, TR, "cut in the source address");
     emit(ctx, &f);
 
+    struct fx ce = {.name = "centrino", .desc = "Intel Centrino promiscuous ethertype 0x2452: 802.11 data frames, 'protected' ones already decrypted behind their IV (4 bytes, 8 with ExtIV); a fragment", .linktype = 1};
+    for (int i = 0; i < 4; i++) {
+        static const uint8_t fc1s[4] = {0x02, 0x42, 0x42, 0x46};
+        eth(b, 0x2452);
+        pb_u8(b, i == 2 ? 0x88 : 0x08); /* QoS data in the third */
+        pb_u8(b, fc1s[i]);
+        pb_u16(b, 0);
+        pb_bytes(b, BCAST, 6);
+        pb_bytes(b, MAC_A, 6);
+        pb_bytes(b, MAC_B, 6);
+        pb_u16(b, 0);
+        if (i == 2)
+            pb_u16(b, 0);
+        if (fc1s[i] & 0x40) {
+            pb_u32(b, i == 2 ? 0x5fd21720u : 0x5fd21700u);
+            if (i == 2)
+                pb_u32(b, 0);
+        }
+        pb_bytes(b, snap4, 6);
+        pb_u16(b, i == 1 ? 0x86dd : 0x0800);
+        in46(b, i == 1, IK_UDP, 20);
+        fin(b);
+        static const char *const d[4] = {"plain data, ipv4", "protected, 4-byte iv, ipv6",
+                                         "qos, protected, extended iv, ipv4", "more fragments: not read"};
+        ADD(ce, *b, i == 3 ? O : i == 1 ? V6 : V4, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &ce);
+
     struct fx a = {.name = "atm_clip", .desc = "Linux ATM Classical IP (LINKTYPE 106): IPv4, IPv6 read by tshark's ip, a bogus version", .linktype = 106};
     pb_reset(b); in4(b, IK_TCP, 30); pb_finish(b);
     ADD(a, *b, V4, S, OTH, OK, "ipv4");

@@ -1728,6 +1728,16 @@ static void test_more_l2_carriers(void **state)
     assert_v6_tcp_inner();
     assert_true(P.encap & V6M_ENC_ETH_INNER);
     assert_int_equal(P.depth, 1);
+    /* Centrino 802.11 in ethertype 0x2452: protected frame cut in its IV */
+    pb_reset(&B);
+    pb_eth(&B, 0x2452);
+    pb_u8(&B, 0x08);
+    pb_u8(&B, 0x42);
+    pb_zero(&B, 22);
+    pb_u16(&B, 0x5fd2);
+    dec_eth();
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
     /* FDDI: cut header; an LLC frame (FC 0x55) with SNAP IPv6 */
     pb_reset(&B);
     pb_u8(&B, 0x50);
