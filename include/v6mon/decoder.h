@@ -98,6 +98,7 @@ void v6m_decoder_get_stats(const v6m_decoder *dec, struct v6m_decoder_stats *st)
 #define V6M_LINKTYPE_FDDI 10
 #define V6M_LINKTYPE_ATM_RFC1483 11 /* LLC/SNAP, then the packet */
 #define V6M_LINKTYPE_ATM_CLIP 106    /* Linux ATM Classical IP; also 18, 19 */
+#define V6M_LINKTYPE_JUNIPER_ETHER 178 /* Junos 'monitor traffic' captures */
 #define V6M_LINKTYPE_FRELAY 107
 #define V6M_LINKTYPE_IPNET 226
 #define V6M_LINKTYPE_PKTAP 258

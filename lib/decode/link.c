@@ -22,6 +22,10 @@
  *   106 (18, 19) ATM CLIP  Linux Classical IP over ATM: an IP packet,
  *                        read as tshark's "ip" (its clip dissector)
  *   11  ATM RFC 1483     LLC (l2_llc(): SNAP, DSAP 06...)
+ *   178 Juniper Ethernet "MGC" flags(1) [ext length(2) TLVs] then
+ *                        Ethernet, or with flag 0x02 (no L2) a 4-byte
+ *                        little-endian protocol and the packet
+ *                        (link_juniper); no magic: Ethernet at once
  *   10  FDDI             frame control(1) dst(6) src(6); FC 0x50-0x5f
  *                        (asynchronous LLC) -> LLC, others (SMT, MAC,
  *                        synchronous LLC...) non-IP, as tshark
@@ -69,6 +73,7 @@ const char *v6m_linktype_name(uint32_t linktype)
     case 18: return "atm_clip18";
     case 19: return "atm_clip19";
     case V6M_LINKTYPE_ATM_RFC1483: return "atm_rfc1483";
+    case V6M_LINKTYPE_JUNIPER_ETHER: return "juniper_ether";
     case V6M_LINKTYPE_IPNET: return "ipnet";
     case V6M_LINKTYPE_PKTAP: return "pktap";
     case 149: return "pktap_user2";
@@ -164,6 +169,43 @@ static int link_fddi(struct dctx *d)
         return ST_DONE;
     d->c.p += 13;
     return l2_llc(d, SIZE_MAX);
+}
+
+static int link_ppp(struct dctx *d);
+
+/* Juniper's capture header (tshark's juniper dissector), in front of
+ * Ethernet (LINKTYPE 178). Without an L2 header the protocol says what
+ * follows: 2/3 IPv4 (3: MPLS already removed), 6/7 IPv6, 4/5/8/32 MPLS,
+ * 200 PPP, 204 Ethernet, 208 Cisco HDLC; others are non-IP. */
+static int link_juniper(struct dctx *d)
+{
+    struct cursor *c = &d->c;
+    const uint8_t *b = cursor_peek(c, 4);
+    if (!b)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (b[0] != 'M' || b[1] != 'G' || b[2] != 'C')
+        return ST_ETH; /* no magic: tshark reads Ethernet from the start */
+    uint8_t flags = b[3];
+    c->p += 4;
+    if (flags & 0x80) { /* extensions: total length, then TLVs */
+        uint16_t ext = cursor_be16(c);
+        if (c->short_read || !cursor_skip(c, ext))
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+    }
+    if (!(flags & 0x02))
+        return ST_ETH;
+    uint32_t proto = cursor_le32(c);
+    if (c->short_read)
+        return dctx_drop(d, V6M_DROP_TRUNCATED);
+    switch (proto) {
+    case 2: case 3: return link_ip(d, false);
+    case 6: case 7: return link_ip(d, true);
+    case 4: case 5: case 8: case 32: return ST_MPLS;
+    case 200: return link_ppp(d);
+    case 204: return ST_ETH;
+    case 208: return link_chdlc(d);
+    default: return ST_DONE;
+    }
 }
 
 static int link_ppp(struct dctx *d)
@@ -346,6 +388,8 @@ static int link_dispatch(struct dctx *d, uint32_t linktype, bool nested)
         return link_ip(d, false);
     case V6M_LINKTYPE_ATM_RFC1483:
         return l2_llc(d, SIZE_MAX);
+    case V6M_LINKTYPE_JUNIPER_ETHER:
+        return link_juniper(d);
     case V6M_LINKTYPE_IPV6:
         return link_ip(d, true);
     case V6M_LINKTYPE_LINUX_SLL: {

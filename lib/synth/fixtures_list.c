@@ -1507,6 +1507,44 @@ static void fx_l2_tags(fx_emit_fn emit, void *ctx, struct pb *b)
     }
     emit(ctx, &ce);
 
+    struct fx j = {.name = "juniper", .desc = "Juniper Ethernet (LINKTYPE 178): the MGC header with and without extensions, no-L2 packets by protocol (IPv4, IPv6, MPLS, Ethernet, unknown), no magic", .linktype = 178};
+    static const uint32_t jp[6] = {2, 6, 5, 204, 1, 0};
+    for (int i = 0; i < 8; i++) {
+        pb_reset(b);
+        pb_bytes(b, i == 7 ? "MGX" : "MGC", 3);
+        uint8_t fl = i == 1 ? 0x80 : (i >= 2 && i < 7) ? 0x02 : 0x00;
+        if (i == 6)
+            fl = 0x82;
+        pb_u8(b, fl);
+        if (fl & 0x80) {
+            pb_u16(b, 4);
+            pb_u32(b, 0x01020005u);
+        }
+        int k = i == 6 ? 4 : i - 2;
+        if (fl & 0x02) {
+            uint32_t proto = jp[k];
+            pb_u8(b, (uint8_t)proto); pb_u8(b, (uint8_t)(proto >> 8)); pb_u16(b, 0);
+            if (proto == 5)
+                pb_u32(b, (300u << 12) | 0x100 | 64);
+            if (proto == 204) {
+                pb_eth(b, MAC_B, MAC_A);
+                pb_u16(b, 0x0800);
+            }
+            in46(b, proto == 6 || proto == 5, IK_UDP, 20);
+        } else {
+            pb_eth(b, MAC_B, MAC_A);
+            pb_u16(b, i == 1 ? 0x86dd : 0x0800);
+            in46(b, i == 1, IK_TCP, 20);
+        }
+        pb_finish(b);
+        static const char *const d[8] = {"ethernet ipv4", "extensions, ethernet ipv6", "no l2, proto 2 ipv4",
+                                         "no l2, proto 6 ipv6", "no l2, proto 5 mpls ipv6", "no l2, proto 204 ethernet ipv4",
+                                         "extensions, no l2, proto 1: not read", "no magic: ethernet from byte 0"};
+        uint8_t fam = (i == 6 || i == 7) ? O : (i == 1 || i == 3 || i == 4) ? V6 : V4;
+        ADD(j, *b, fam, S, OTH, OK, d[i]);
+    }
+    emit(ctx, &j);
+
     struct fx a = {.name = "atm_clip", .desc = "Linux ATM Classical IP (LINKTYPE 106): IPv4, IPv6 read by tshark's ip, a bogus version", .linktype = 106};
     pb_reset(b); in4(b, IK_TCP, 30); pb_finish(b);
     ADD(a, *b, V4, S, OTH, OK, "ipv4");

@@ -26,7 +26,8 @@ import tempfile
 
 # Must match the table in tests/fuzz/fuzz_decode.c.
 LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 50, 228, 229, 12, 14, 147, 104, 192,
-             105, 127, 119, 163, 239, 258, 149, 107, 226, 10, 106, 11]
+             105, 127, 119, 163, 239, 258, 149, 107, 226, 10, 106, 11,
+             178]
 
 
 def pcap_frames(path):

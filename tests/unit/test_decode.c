@@ -1738,6 +1738,25 @@ static void test_more_l2_carriers(void **state)
     dec_eth();
     assert_int_equal(P.family, V6M_FAMILY_OTHER);
     assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    /* Juniper: extensions longer than the frame; no-L2 cut in the protocol */
+    pb_reset(&B);
+    pb_bytes(&B, "MGC", 3);
+    pb_u8(&B, 0x80);
+    pb_u16(&B, 40);
+    pb_zero(&B, 10);
+    dec_lt(V6M_LINKTYPE_JUNIPER_ETHER);
+    assert_int_equal(P.family, V6M_FAMILY_OTHER);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    pb_reset(&B);
+    pb_bytes(&B, "MGC", 3);
+    pb_u8(&B, 0x02);
+    pb_u16(&B, 0x0200);
+    dec_lt(V6M_LINKTYPE_JUNIPER_ETHER);
+    assert_int_equal(P.drop, V6M_DROP_TRUNCATED);
+    pb_zero(&B, 2); /* protocol 2: IPv4 */
+    pb_v4_tcp(&B, PB_V4_A, PB_V4_B);
+    assert_int_equal(dec_lt(V6M_LINKTYPE_JUNIPER_ETHER), V6M_DECODE_DONE);
+    assert_v4_tcp_inner();
     /* FDDI: cut header; an LLC frame (FC 0x55) with SNAP IPv6 */
     pb_reset(&B);
     pb_u8(&B, 0x50);
