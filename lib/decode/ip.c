@@ -345,6 +345,11 @@ int ip_l4(struct dctx *d)
             d->want_version = 0;
             return dctx_enter_tunnel(d, ST_IPV4);
         case 41:
+            /* tshark: an IPv4 datagram of protocol 41 with nothing in it
+             * has no IPv6 layer (IPv6 next header 41 with payload length
+             * 0 does: it is read as a cut header) */
+            if (ih->family == V6M_FAMILY_IPV4 && dctx_rep_left(d) == 0)
+                return ST_DONE;
             if (ih->family == V6M_FAMILY_IPV4) {
                 pkt->encap |= V6M_ENC_IP6IN4;
                 d->from_6in4 = 1;

@@ -256,7 +256,10 @@ int l2_ethertype(struct dctx *d)
         }
         case 0x2452: /* Intel Centrino promiscuous: an 802.11 frame */
             return wlan_frame_centrino(d);
-        case 0x880b: /* PPP (enhanced GRE / PPTP) */
+        case 0x880b: /* PPP (enhanced GRE / PPTP); tshark reads it only
+                      * inside GRE, not as an Ethernet type */
+            if (pkt->depth == 0)
+                return ST_DONE;
             pkt->encap |= V6M_ENC_PPP;
             if (!l2_read_ppp_proto(d))
                 return dctx_drop(d, V6M_DROP_TRUNCATED);
@@ -283,8 +286,9 @@ int l2_mpls(struct dctx *d)
     struct v6m_packet *pkt = d->pkt;
     struct cursor *c = &d->c;
     pkt->encap |= V6M_ENC_MPLS;
+    uint32_t e;
     for (;;) {
-        uint32_t e = cursor_be32(c);
+        e = cursor_be32(c);
         if (c->short_read)
             return dctx_drop(d, V6M_DROP_TRUNCATED);
         if (pkt->n_mpls < V6M_MAX_MPLS)
@@ -294,9 +298,31 @@ int l2_mpls(struct dctx *d)
         if (e & 0x100)
             break;
     }
+    uint32_t bottom = e >> 12;
+    if (bottom == 14)
+        return ST_DONE; /* OAM alert label: tshark reads no payload */
     const uint8_t *b = cursor_peek(c, 1);
     if (!b)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
+    if (bottom == 13 || (b[0] >> 4) == 1) {
+        /* associated channel header (RFC 4385/5586; always after the GAL,
+         * label 13): 0001 version, reserved, channel type; types 0x0021
+         * and 0x0057 carry IPv4 and IPv6, the rest (BFD, OAM...) no IP */
+        b = cursor_peek(c, 4);
+        if (!b)
+            return dctx_drop(d, V6M_DROP_TRUNCATED);
+        uint16_t ch = load_be16(b + 2);
+        c->p += 4;
+        if (ch == 0x0021) {
+            d->want_version = 0;
+            return ST_IPV4;
+        }
+        if (ch == 0x0057) {
+            d->want_version = 6;
+            return ST_IPV6;
+        }
+        return ST_DONE;
+    }
     switch (b[0] >> 4) {
     case 4:
         d->want_version = 4;
@@ -308,8 +334,6 @@ int l2_mpls(struct dctx *d)
         if (!cursor_skip(c, 4))
             return dctx_drop(d, V6M_DROP_TRUNCATED);
         return dctx_enter_tunnel(d, ST_ETH);
-    case 1: /* PW associated channel (BFD, OAM): non-IP */
-        return ST_DONE;
     default:
         return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);
     }
@@ -362,7 +386,11 @@ int l2_ppp(struct dctx *d)
         return ST_IPV6;
     case 0x0281: case 0x0283:
         return ST_MPLS;
-    case 0x002d: case 0x002f: /* Van Jacobson compressed TCP/IP */
+    case 0x002f: /* VJ uncompressed TCP: an IPv4 header whose protocol
+                  * byte holds the connection slot (tshark: vjc, ip) */
+        d->want_version = 4;
+        return ST_IPV4;
+    case 0x002d: /* Van Jacobson compressed TCP/IP */
     case 0x003d:              /* multilink fragments */
     case 0x00fb: case 0x00fd: /* compressed datagrams */
         return dctx_drop(d, V6M_DROP_UNSUPPORTED_ENCAP);

@@ -96,9 +96,12 @@ static int wlan_frame_impl(struct dctx *d, bool swapped, bool data_pad, bool cen
     const uint8_t *h = cursor_peek(c, hlen);
     if (!h)
         return dctx_drop(d, V6M_DROP_TRUNCATED);
-    uint16_t seq = load_le16(h + 22);
-    if ((fc1 & WLAN_FC_MOREFRAG) || (seq & 0x000f) != 0)
-        return ST_DONE; /* a fragment: tshark reassembles, we do not */
+    /* A fragment but the last: tshark reassembles. A last fragment
+     * (number != 0, More Fragments clear) is read like a whole frame:
+     * what tshark shows when the others were not captured (v6mon does
+     * not reassemble 802.11). */
+    if (fc1 & WLAN_FC_MOREFRAG)
+        return ST_DONE;
     bool amsdu = qos && (h[qos_at] & 0x80);
     if (data_pad)
         hlen = (hlen + 3) & ~(size_t)3;

@@ -1037,6 +1037,8 @@ static void fx_wireless(fx_emit_fn emit, void *ctx, struct pb *b)
     ADD(x, *b, O, S, OTH, OK, "null data");
     pb_reset(b); wlan_hdr(b, 0x08, 0x06, 0x0070, 0); snap(b, 0x0800); in4(b, IK_TCP, 40); pb_finish(b);
     ADD(x, *b, O, S, OTH, OK, "first fragment (More Fragments), never completed");
+    pb_reset(b); wlan_hdr(b, 0x08, 0x02, 0x0082, 0); snap(b, 0x86dd); in6(b, IK_UDP, 30); pb_finish(b);
+    ADD(x, *b, V6, S, OTH, OK, "a last fragment (number 2) whose others were not captured: read whole");
     pb_reset(b); wlan_hdr(b, 0x80, 0x00, 0x0080, 0); pb_zero(b, 12); pb_u16(b, 0); pb_u8(b, 0); pb_u8(b, 4); payload(b, 4);
     ADD(x, *b, O, S, OTH, OK, "beacon");
     pb_reset(b); wlan_hdr(b, 0x08, 0x01, 0x0090, 0); pb_u8(b, 0x42); pb_u8(b, 0x42); pb_u8(b, 0x03); payload(b, 40);
@@ -1544,6 +1546,35 @@ static void fx_l2_tags(fx_emit_fn emit, void *ctx, struct pb *b)
         ADD(j, *b, fam, S, OTH, OK, d[i]);
     }
     emit(ctx, &j);
+
+    struct fx m = {.name = "mpls_ach", .desc = "MPLS associated channel (RFC 4385/5586): IPv4/IPv6/BFD channels, the GAL (13) always an ACH, the OAM alert label (14) no payload, 13/14 above the bottom ordinary; IPv4 protocol 41 with no payload (tshark: no IPv6 layer)", .linktype = 1};
+    for (int i = 0; i < 8; i++) {
+        eth(b, 0x8847);
+        static const uint32_t top[8] = {2000, 2000, 2000, 2000, 2000, 2000, 13, 14};
+        static const uint32_t bot[8] = {0, 0, 0, 13, 13, 14, 2000, 2000};
+        if (bot[i]) {
+            pb_u32(b, (top[i] << 12) | 64);
+            pb_u32(b, (bot[i] << 12) | 0x100 | 64);
+        } else {
+            pb_u32(b, (top[i] << 12) | 0x100 | 64);
+        }
+        static const uint16_t ch[8] = {0x0021, 0x0057, 0x0007, 0x0021, 0, 0, 0, 0};
+        if (ch[i]) {
+            pb_u16(b, 0x1000);
+            pb_u16(b, ch[i]);
+        }
+        in46(b, i == 1 || i == 7, IK_UDP, 20);
+        fin(b);
+        static const char *const d[8] = {"ach ipv4", "ach ipv6", "ach bfd (0x0007): not ip", "gal, ach ipv4",
+                                          "gal, then ipv4 without an ach: read as an ach, not ip",
+                                          "oam alert (14) at the bottom: not read", "gal above the bottom, ipv4",
+                                          "oam alert above the bottom, ipv6"};
+        uint8_t fam = (i == 2 || i == 4 || i == 5) ? O : (i == 1 || i == 7) ? V6 : V4;
+        ADD(m, *b, fam, S, OTH, OK, d[i]);
+    }
+    eth(b, 0x0800); pb_ipv4(b, TA4, TB4, 41, 64, 0, 50, 0, NULL, 0); fin(b);
+    ADD(m, *b, V4, S, OTH, OK, "ipv4 protocol 41, no payload (ethernet padding): no ipv6 layer");
+    emit(ctx, &m);
 
     struct fx a = {.name = "atm_clip", .desc = "Linux ATM Classical IP (LINKTYPE 106): IPv4, IPv6 read by tshark's ip, a bogus version", .linktype = 106};
     pb_reset(b); in4(b, IK_TCP, 30); pb_finish(b);

@@ -523,7 +523,7 @@ static void test_mpls(void **s)
     /* first nibble 5: cannot guess */
     pb_reset(&B);
     pb_eth(&B, 0x8847);
-    pb_mpls(&B, 13, 1);
+    pb_mpls(&B, 16, 1);
     pb_u32(&B, 0x50000000);
     pb_zero(&B, 20);
     dec_eth();
@@ -1488,11 +1488,17 @@ static void test_wireless_nflog_pktap_macsec(void **state)
     assert_int_equal(dec_lt(V6M_LINKTYPE_IEEE802_11), V6M_DECODE_DONE);
     assert_v6_tcp_inner();
     assert_int_equal(P.depth, 0); /* a link layer, not a tunnel */
-    /* fragment number 1 (a later fragment): not decoded, not a drop */
+    /* fragment number 1 and the last (More Fragments clear): read like a
+     * whole frame, as tshark does when the others were not captured */
     B.b[22] = 0x11;
+    dec_lt(V6M_LINKTYPE_IEEE802_11);
+    assert_v6_tcp_inner();
+    /* More Fragments set: a fragment but the last, not decoded, no drop */
+    B.b[1] |= 0x04;
     dec_lt(V6M_LINKTYPE_IEEE802_11);
     assert_int_equal(P.family, V6M_FAMILY_OTHER);
     assert_int_equal(P.drop, V6M_DROP_NONE);
+    B.b[1] &= (uint8_t)~0x04;
     /* header cut: truncated */
     B.n = 20;
     dec_lt(V6M_LINKTYPE_IEEE802_11);
