@@ -30,7 +30,8 @@
  *
  * pcapng (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/):
  *   block: type u32 | total_len u32 | body | total_len u32 (copy)
- *       total_len >= 12, multiple of 4, both copies equal
+ *       total_len >= 12, both copies equal; the block fills whole words
+ *       (a total_len that is not a multiple of 4 is rounded up, as wiretap)
  *   SHB 0x0a0d0d0a: bom 0x1a2b3c4d (sets byte order) | major u16 (1) |
  *                   minor u16 | section_len i64 | options
  *   IDB 1: linktype u16 | reserved u16 | snaplen u32 | options
@@ -511,7 +512,7 @@ static v6m_err pcap_open_header(struct capfile *f, struct errbuf *err)
     cursor_skip(&c, 8); /* thiszone, sigfigs: unused by every writer */
     uint32_t snaplen = rd32(&c, f->be);
     uint32_t lt = rd32(&c, f->be);
-    if (major != 2 || minor > 4)
+    if (major < 2) /* wiretap reads any later version the same way */
         return errbuf_set(err, V6M_ERR_FORMAT,
                           "'%s': unsupported pcap version %u.%u", f->path, major,
                           minor);
@@ -675,10 +676,9 @@ static bool ng_idb_options(struct cursor *c, bool be, struct cap_iface *ifc,
             iface_set_resolution(ifc, bin, e);
             break;
         }
-        case 13: /* if_fcslen */
-            if (len != 1)
-                return false;
-            ifc->fcs_bytes = cursor_u8(&v);
+        case 13: /* if_fcslen: of another length, ignored (as wiretap) */
+            if (len == 1)
+                ifc->fcs_bytes = cursor_u8(&v);
             break;
         case 14: { /* if_tsoffset */
             if (len != 8)
@@ -836,33 +836,37 @@ static v6m_err ng_next(struct capfile *f, struct errbuf *err)
                               (unsigned long long)f->frames + 1, avail,
                               (unsigned long long)f->frames);
         uint32_t len = ld32(h + 4, f->be);
-        if (len < 12 || (len & 3u) || len > SRC_BLOCK_MAX) {
+        if (len < 12 || len > SRC_BLOCK_MAX) {
             char why[64];
             snprintf(why, sizeof(why), "bad block total length %u", len);
             return ng_block_error(f, err, type, why);
         }
+        /* Old (ntar-era) writers put a length that is not a multiple of 4
+         * in the block: the block still fills whole words and the trailing
+         * copy sits in the last one, as wiretap reads it. */
+        uint32_t span = (len + 3u) & ~3u;
         bool parsed = type == PCAPNG_SHB || type == PCAPNG_IDB ||
                       type == PCAPNG_EPB || type == PCAPNG_SPB ||
                       type == PCAPNG_PB;
-        if (parsed && len <= f->cap) {
-            rc = rd_fill(f, len, err);
+        if (parsed && span <= f->cap) {
+            rc = rd_fill(f, span, err);
             if (rc != V6M_OK)
                 return rc;
             avail = rd_avail(f);
-            if (avail < len)
+            if (avail < span)
                 return errbuf_set(err, V6M_ERR_TRUNCATED,
                                   "%s: truncated block at byte %llu (frame %llu): "
                                   "file ends %zu bytes into a %u-byte block; %llu "
                                   "frames read",
                                   f->path, (unsigned long long)f->off,
-                                  (unsigned long long)f->frames + 1, avail, len,
+                                  (unsigned long long)f->frames + 1, avail, span,
                                   (unsigned long long)f->frames);
             h = f->buf + f->pos;
-            if (ld32(h + len - 4, f->be) != len)
+            if (ld32(h + span - 4, f->be) != len)
                 return ng_block_error(f, err, type,
                                       "trailing block length does not match");
             bool frame;
-            rc = ng_parse_block(f, type, len, &frame, err);
+            rc = ng_parse_block(f, type, span, &frame, err);
             if (rc != V6M_OK)
                 return rc;
             if (frame)
@@ -874,7 +878,7 @@ static v6m_err ng_next(struct capfile *f, struct errbuf *err)
         /* Skip: stream over the body, then check the trailing length. */
         uint64_t at = f->off;
         rd_consume(f, 8);
-        bool whole = rd_skip(f, len - 12, err, &rc);
+        bool whole = rd_skip(f, span - 12, err, &rc);
         if (whole && rc == V6M_OK)
             rc = rd_fill(f, 4, err);
         if (rc != V6M_OK)

@@ -619,7 +619,10 @@ static void test_corrupt(void **state)
         assert_int_equal(v6m_source_start(src), V6M_OK);
         assert_int_equal(v6m_source_next(src, &fr), V6M_OK);
         assert_int_equal(v6m_source_next(src, &fr), V6M_ERR_FORMAT);
-        assert_non_null(strstr(v6m_source_errmsg(src), "bad block total length"));
+        /* 33 is read as a 36-byte block (old writers) whose last word
+         * does not repeat 33; 8 is too short for any block */
+        assert_non_null(strstr(v6m_source_errmsg(src), k ? "bad block total length"
+                                                          : "trailing block length does not match"));
         v6m_source_free(src);
     }
     /* Packet for an interface that does not exist. */
@@ -675,8 +678,8 @@ static void test_open_errors(void **state)
     src = v6m_source_new_files(paths, 1);
     assert_int_equal(v6m_source_start(src), V6M_ERR_TRUNCATED);
     v6m_source_free(src);
-    /* Bad version. */
-    w.p[4] = 3;
+    /* Bad version: 1.x (2.5 or 3.0 are read, as wiretap reads them) */
+    w.p[4] = 1;
     write_file(p, w.p, w.n);
     src = v6m_source_new_files(paths, 1);
     assert_int_equal(v6m_source_start(src), V6M_ERR_FORMAT);
