@@ -382,7 +382,9 @@ static int tun_gtpu(struct dctx *d)
     struct cursor *c = &d->c;
     struct v6m_packet *pkt = d->pkt;
     const uint8_t *b = cursor_peek(c, 2);
-    if (!b || (b[0] >> 5) > 2 || ((b[0] >> 5) < 2 && !gtp_known_type(b[1])))
+    if (!b) /* cut by the snap length, or a datagram too short for GTP */
+        return dctx_rep_left(d) >= 2 ? dctx_drop(d, V6M_DROP_TRUNCATED) : -1;
+    if ((b[0] >> 5) > 2 || ((b[0] >> 5) < 2 && !gtp_known_type(b[1])))
         return -1; /* not GTP (tshark's test): let the other port try */
     b = cursor_peek(c, 8);
     if (!b)
