@@ -80,16 +80,24 @@ static bool same_addr(uint8_t fam_a, const uint8_t *a, uint8_t fam_b, const uint
     return fam_a == fam_b && memcmp(a, b, 16) == 0;
 }
 
+/* The next slot of a ring of cap entries (*n in use, *next the oldest
+ * once full): the oldest entry is replaced when the ring is full. */
+static unsigned ring_slot(unsigned *next, unsigned *n, unsigned cap)
+{
+    unsigned i = *next;
+    *next = (i + 1) % cap;
+    if (*n < cap)
+        (*n)++;
+    return i;
+}
+
 static void note_call(struct rpc_state *r, const struct v6m_iphdr *ip, uint32_t xid)
 {
     for (unsigned i = 0; i < r->n_calls; i++)
         if (r->calls[i].xid == xid && same_addr(r->calls[i].family, r->calls[i].client,
                                                 ip->family, ip->src))
             return; /* a retransmission: tshark keeps the first call */
-    struct rpc_call *c = &r->calls[r->call_next];
-    r->call_next = (r->call_next + 1) % RPC_CALLS;
-    if (r->n_calls < RPC_CALLS)
-        r->n_calls++;
+    struct rpc_call *c = &r->calls[ring_slot(&r->call_next, &r->n_calls, RPC_CALLS)];
     c->xid = xid;
     c->family = ip->family;
     memcpy(c->client, ip->src, 16);
@@ -101,10 +109,7 @@ static void note_endpoint(struct rpc_state *r, const struct v6m_iphdr *ip, uint1
         if (r->eps[i].port == port &&
             same_addr(r->eps[i].family, r->eps[i].addr, ip->family, ip->src))
             return;
-    struct rpc_endpoint *e = &r->eps[r->ep_next];
-    r->ep_next = (r->ep_next + 1) % RPC_ENDPOINTS;
-    if (r->n_eps < RPC_ENDPOINTS)
-        r->n_eps++;
+    struct rpc_endpoint *e = &r->eps[ring_slot(&r->ep_next, &r->n_eps, RPC_ENDPOINTS)];
     e->port = port;
     e->family = ip->family;
     memcpy(e->addr, ip->src, 16);

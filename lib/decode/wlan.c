@@ -7,8 +7,11 @@
  *   - only data frames (type 2) of protocol version 0 carry IP; management,
  *     control and extension frames, the subtypes without a body (null data,
  *     CF-Ack/Poll without data: subtype bit 2), protected (encrypted: no
- *     keys) frames and fragments (More Fragments set, or a fragment number
- *     other than 0: tshark reassembles them, we do not) are non-IP;
+ *     keys; except in Centrino's ethertype 0x2452, where they come
+ *     decrypted behind their IV) frames and fragments with More Fragments
+ *     set (tshark reassembles them, we do not) are non-IP; a last fragment
+ *     (number != 0) is read like a whole frame, as tshark shows it when
+ *     the others were not captured;
  *   - MAC header: 24 bytes, +6 with both ToDS and FromDS (address 4), +2
  *     for QoS subtypes (subtype bit 3), +4 HT Control when a QoS frame has
  *     the Order bit; a radiotap "data pad" flag pads the header to a
